@@ -1,0 +1,37 @@
+/**
+ * The domain's error base. Every error a person can act on carries a stable `code`, a message that says
+ * what to do next, and optional `details`; the HTTP layer maps subclasses to status codes and never
+ * exposes anything of an error that is not a DomainError.
+ */
+export class DomainError extends Error {
+  readonly code: string;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    options?: { details?: Record<string, unknown>; cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** Input that is well-formed but not acceptable (HTTP 400/422). */
+export class ValidationError extends DomainError {}
+
+/** The caller is not authenticated (HTTP 401). */
+export class UnauthenticatedError extends DomainError {}
+
+/** A thing the caller may not see, or that does not exist (HTTP 404: the two are never told apart). */
+export class NotFoundError extends DomainError {}
+
+/** The request conflicts with the current state (HTTP 409). */
+export class ConflictError extends DomainError {}
+
+/** Narrows a caught value to an Error. */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
