@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { documentClient } from '../../shared/aws/clients';
+import { DynamoJobStore } from '../../shared/aws/dynamo-job-store';
+import { isTransientAwsError } from '../../shared/aws/transient';
+import { nonEmpty, readEnv } from '../../shared/config/env';
+import { systemClock } from '../../shared/jobs/job';
+import { StepError, type StepDeps } from '../../shared/workflows/steps';
+import { logger } from '../../shared/observability/logger';
+
+const env = readEnv({ JOBS_TABLE: nonEmpty });
+const deps: StepDeps = { jobs: new DynamoJobStore(documentClient(), env.JOBS_TABLE), clock: systemClock };
+
+export const stepInput = z.object({ userId: nonEmpty, jobId: nonEmpty });
+
+/** MarkFailed's input: the keys plus what the Catch put at $.error. */
+export const failureInput = stepInput.extend({
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+
+/**
+ * A state-machine task as a Lambda handler: parse the state's input, run one step, and throw errors whose
+ * names the state machine's Retry (Chatbooks.Transient) and Catch (everything) match.
+ */
+export function workflowHandler<S extends z.ZodType>(
+  step: string,
+  schema: S,
+  run: (deps: StepDeps, input: z.infer<S>) => Promise<unknown>,
+): (event: unknown) => Promise<unknown> {
+  return async (event: unknown) => {
+    const parsed = schema.safeParse(event);
+    if (!parsed.success) {
+      throw new StepError(
+        'Chatbooks.InvalidInput',
+        `Step ${step} got invalid input: ${z.prettifyError(parsed.error)}`,
+      );
+    }
+    try {
+      return await run(deps, parsed.data);
+    } catch (error) {
+      if (error instanceof StepError) {
+        logger.warn('workflow step stopped', { step, errorName: error.name });
+        throw error;
+      }
+      if (isTransientAwsError(error)) {
+        logger.warn('workflow step hit a transient error', { step, errorName: (error as Error).name });
+        throw new StepError('Chatbooks.Transient', `Step ${step} hit a transient storage error.`, {
+          cause: error,
+        });
+      }
+      logger.error('workflow step failed', { step, error });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,43 @@
+import { App, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ChatbooksStack } from './stack';
+
+export const STACK_NAME = 'ChatbooksCloud';
+
+export interface CreateAppOptions extends AppProps {
+  /** Run cdk-nag's AwsSolutions checks at synth (on unless CDK_NAG=0). */
+  nag?: boolean;
+}
+
+function contextString(app: App, name: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(name);
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/**
+ * The CDK app. Context: `jwtIssuer` and `jwtAudience` (comma separated) to bring your own identity provider;
+ * `exportRetentionDays`; `ephemeral=true` for a stack whose data is destroyed with it.
+ */
+export function createApp(options: CreateAppOptions = {}): { app: App; stack: ChatbooksStack } {
+  const { nag = process.env.CDK_NAG !== '0', ...appProps } = options;
+  const app = new App(appProps);
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+  const issuer = contextString(app, 'jwtIssuer');
+  const audience = contextString(app, 'jwtAudience');
+  if ((issuer === undefined) !== (audience === undefined)) {
+    throw new Error(
+      'Give both jwtIssuer and jwtAudience context values, or neither (to use a Cognito user pool).',
+    );
+  }
+  const retention = contextString(app, 'exportRetentionDays');
+  const stack = new ChatbooksStack(app, STACK_NAME, {
+    description: 'Chatbooks Cloud: export, preview and import chatbooks',
+    ...(issuer && audience
+      ? { identity: { issuer, audience: audience.split(',').map((a) => a.trim()) } }
+      : {}),
+    ...(retention ? { exportRetentionDays: Number(retention) } : {}),
+    ...(contextString(app, 'ephemeral') === 'true' ? { removalPolicy: RemovalPolicy.DESTROY } : {}),
+  });
+  return { app, stack };
+}

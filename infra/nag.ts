@@ -1,0 +1,64 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import type { CfnResource, IResource } from 'aws-cdk-lib';
+
+/** `<LogicalId.Arn>` as cdk-nag prints a resource's ARN in a finding. */
+function arnToken(resource: IResource): string {
+  const stack = Stack.of(resource);
+  return `<${stack.getLogicalId(resource.node.defaultChild as CfnResource)}.Arn>`;
+}
+
+export interface NagSubjects {
+  tables: IResource[];
+  bucket: IResource;
+  /** Functions the state machines invoke (their `:*` version/alias wildcard). */
+  workflowFunctions: IResource[];
+}
+
+/**
+ * The AwsSolutions findings this stack accepts, each with its reason; anything else fails synth.
+ * Identifiers are computed from the constructs, so renaming a resource keeps them right.
+ */
+export function acknowledgeNagFindings(stack: Stack, subjects: NagSubjects): void {
+  const accept = (id: string, reason: string) => {
+    Validations.of(stack).acknowledge({ id: `AwsSolutions-${id}`, reason });
+  };
+
+  accept(
+    'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'The AWS managed basic execution role only lets a function write its own CloudWatch logs.',
+  );
+  accept(
+    'IAM5[Resource::*]',
+    'X-Ray trace segments and Step Functions log delivery APIs do not support resource-level permissions.',
+  );
+  for (const table of subjects.tables) {
+    accept(
+      `IAM5[Resource::${arnToken(table)}/index/*]`,
+      'Queries use the table indexes; every key starts with the verified user partition.',
+    );
+  }
+  accept(
+    `IAM5[Resource::${arnToken(subjects.bucket)}/*]`,
+    'The service owns this one bucket; objects are scoped per user by key prefix in the code that builds keys.',
+  );
+  for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
+    accept(
+      `IAM5[Action::${action}]`,
+      'CDK grant helpers on the service bucket: reads, listing, multipart abort and deletes of its own objects.',
+    );
+  }
+  for (const fn of subjects.workflowFunctions) {
+    accept(
+      `IAM5[Resource::${arnToken(fn)}:*]`,
+      'Step Functions may invoke any version or alias of this workflow function.',
+    );
+  }
+  accept(
+    'COG8',
+    'Cognito Plus (threat protection) is a cost choice left to the operator; MFA is required and sign-up is closed.',
+  );
+  accept(
+    'APIG4',
+    'GET /health is public on purpose: it reports readiness and reveals nothing about users or data.',
+  );
+}

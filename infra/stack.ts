@@ -1,0 +1,139 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { Api, type ExternalIdentity } from './constructs/api';
+import { ChatbookFunction } from './constructs/chatbook-function';
+import { Storage } from './constructs/storage';
+import { Workflows } from './constructs/workflows';
+import { acknowledgeNagFindings } from './nag';
+
+export const API_PREFIX = '/api/v1/chatbooks';
+
+export interface ChatbooksStackProps extends StackProps {
+  /** An existing OIDC issuer instead of the Cognito user pool the stack creates. */
+  identity?: ExternalIdentity;
+  exportRetentionDays?: number;
+  /** Minutes after which a job that is still pending or in progress is failed by the cleanup. */
+  staleJobMinutes?: number;
+  /** RETAIN in production; DESTROY for throwaway stacks. */
+  removalPolicy?: RemovalPolicy;
+}
+
+export class ChatbooksStack extends Stack {
+  readonly storage: Storage;
+  readonly workflows: Workflows;
+  readonly api: Api;
+
+  constructor(scope: Construct, id: string, props: ChatbooksStackProps = {}) {
+    super(scope, id, props);
+    const logRetention = RetentionDays.ONE_MONTH;
+
+    this.storage = new Storage(this, 'Storage', {
+      exportRetentionDays: props.exportRetentionDays ?? 2,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    const { bucket, jobsTable, libraryTable } = this.storage;
+
+    const fn = (
+      id: string,
+      entry: string,
+      handler: string,
+      size: 'api' | 'step' | 'heavy',
+      description: string,
+    ) =>
+      new ChatbookFunction(this, id, { entry, handler, size, description, logRetention }).bindTable(
+        jobsTable,
+        'JOBS_TABLE',
+      );
+
+    const steps = 'functions/workflow/export-steps.ts';
+    const importSteps = 'functions/workflow/import-steps.ts';
+    const workflowFunctions = {
+      exportPrepare: fn('ExportPrepareFn', steps, 'prepare', 'step', 'Export: count and plan the selection'),
+      exportArchive: fn('ExportArchiveFn', steps, 'archive', 'heavy', 'Export: stream the chatbook to S3')
+        .bindTable(libraryTable, 'LIBRARY_TABLE', 'read')
+        .bindBucket(bucket),
+      exportFinalize: fn(
+        'ExportFinalizeFn',
+        steps,
+        'finalize',
+        'step',
+        'Export: record size, checksum, expiry',
+      ),
+      exportMarkFailed: fn('ExportMarkFailedFn', steps, 'markFailed', 'step', 'Export: record a failure'),
+      importValidate: fn(
+        'ImportValidateFn',
+        importSteps,
+        'validate',
+        'heavy',
+        'Import: validate the archive',
+      ).bindBucket(bucket, 'BUCKET_NAME', 'read'),
+      importPlan: fn('ImportPlanFn', importSteps, 'plan', 'step', 'Import: split the items into batches'),
+      importBatch: fn(
+        'ImportBatchFn',
+        importSteps,
+        'importBatch',
+        'heavy',
+        'Import: write one batch of items',
+      )
+        .bindTable(libraryTable, 'LIBRARY_TABLE')
+        .bindBucket(bucket),
+      importFinalize: fn('ImportFinalizeFn', importSteps, 'finalize', 'step', 'Import: record the report'),
+      importMarkFailed: fn(
+        'ImportMarkFailedFn',
+        importSteps,
+        'markFailed',
+        'step',
+        'Import: record a failure',
+      ),
+    };
+    this.workflows = new Workflows(this, 'Workflows', workflowFunctions, logRetention);
+    const { exportMachine, importMachine } = this.workflows;
+
+    const health = fn('HealthFn', 'functions/api/health.ts', 'handler', 'api', 'GET /health')
+      .bindTable(libraryTable, 'LIBRARY_TABLE', 'read')
+      .bindBucket(bucket, 'BUCKET_NAME', 'read');
+    health.addEnvironment('EXPORT_STATE_MACHINE_ARN', exportMachine.stateMachineArn);
+    health.addEnvironment('IMPORT_STATE_MACHINE_ARN', importMachine.stateMachineArn);
+    health.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeStateMachine'],
+        resources: [exportMachine.stateMachineArn, importMachine.stateMachineArn],
+      }),
+    );
+
+    const notFound = fn('NotFoundFn', 'functions/api/not-found.ts', 'handler', 'api', 'Unknown routes');
+
+    this.api = new Api(this, 'Api', {
+      ...(props.identity ? { identity: props.identity } : {}),
+      routes: [{ method: HttpMethod.GET, path: `${API_PREFIX}/health`, fn: health, public: true }],
+      fallback: notFound,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      logRetention,
+    });
+
+    const cleanup = fn(
+      'CleanupFn',
+      'functions/scheduled/cleanup.ts',
+      'handler',
+      'step',
+      'Scheduled cleanup sweep',
+    );
+    cleanup.addEnvironment('STALE_JOB_MINUTES', String(props.staleJobMinutes ?? 120));
+    new Rule(this, 'CleanupSchedule', {
+      description: 'Runs the cleanup sweep',
+      schedule: Schedule.rate(Duration.hours(1)),
+      targets: [new LambdaFunction(cleanup, { retryAttempts: 2 })],
+    });
+
+    acknowledgeNagFindings(this, {
+      tables: [jobsTable, libraryTable],
+      bucket,
+      workflowFunctions: Object.values(workflowFunctions),
+    });
+  }
+}

@@ -1,0 +1,114 @@
+import middy from '@middy/core';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { z } from 'zod';
+import { ConflictError, DomainError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors';
+import { hashUserId, logger } from '../observability/logger';
+import { authContextOf, type AuthContext } from './auth';
+import { errorResponse, json } from './response';
+
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** Maps a domain error class to its HTTP status; anything else is a 500 that shows nothing internal. */
+export function statusOf(error: DomainError): number {
+  if (error instanceof UnauthenticatedError) return 401;
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof ConflictError) return 409;
+  if (error instanceof ValidationError) return 400;
+  const status = (error as DomainError & { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : 400;
+}
+
+export interface RouteRequest<B> {
+  auth: AuthContext;
+  body: B;
+  pathParameters: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  requestId: string;
+  event: HttpEvent;
+}
+
+interface RouteOptions<S extends z.ZodType> {
+  /** Whether the route needs a verified user (every route but health does). */
+  auth?: boolean;
+  body?: S;
+}
+
+function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S | undefined): z.infer<S> | undefined {
+  if (!schema) return undefined;
+  let raw: unknown = {};
+  if (event.body) {
+    const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new ValidationError('malformed_json', 'The request body is not valid JSON. Send a JSON object.');
+    }
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ValidationError(
+      'invalid_request',
+      'The request body is invalid. Fix the fields listed in details.',
+      {
+        details: {
+          issues: parsed.error.issues.map((issue) => ({
+            path: issue.path.join('.'),
+            message: issue.message,
+          })),
+        },
+      },
+    );
+  }
+  return parsed.data as z.infer<S>;
+}
+
+/**
+ * A thin HTTP route: authenticate from the verified claims, parse with zod, call one use case, and map
+ * typed errors to the error model. 5xx responses never carry internals.
+ */
+export function httpRoute<S extends z.ZodType = z.ZodUndefined>(
+  options: RouteOptions<S>,
+  handle: (request: RouteRequest<z.infer<S>>) => Promise<HttpResult>,
+) {
+  const base = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+    const requestId = event.requestContext.requestId || context.awsRequestId;
+    logger.resetKeys();
+    logger.appendKeys({ requestId, route: event.routeKey });
+    try {
+      const auth = options.auth === false ? { userId: '', tier: 'free' as const } : authContextOf(event);
+      if (auth.userId) logger.appendKeys({ user: hashUserId(auth.userId) });
+      const body = parseBody(event, options.body) as z.infer<S>;
+      const result = await handle({
+        auth,
+        body,
+        pathParameters: event.pathParameters ?? {},
+        query: event.queryStringParameters ?? {},
+        requestId,
+        event,
+      });
+      return { ...result, headers: { ...result.headers, 'x-request-id': requestId } };
+    } catch (error) {
+      if (error instanceof DomainError) {
+        const status = statusOf(error);
+        logger.info('request refused', { status, code: error.code });
+        return errorResponse(status, error.code, error.message, error.details, { 'x-request-id': requestId });
+      }
+      logger.error('request failed', { error });
+      return errorResponse(
+        500,
+        'internal_error',
+        `Something went wrong on our side. Try again; if it keeps failing, contact support with request id ${requestId}.`,
+        undefined,
+        { 'x-request-id': requestId },
+      );
+    }
+  };
+  return middy(base);
+}
+
+export { json };
