@@ -25,7 +25,10 @@ const result = spawnSync(
   {
     stdio: 'inherit',
     // Children inherit these: tsx for TypeScript, the legacy provider for s3rver's listing tokens.
-    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider --import tsx`.trim() },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider --import tsx`.trim(),
+    },
   },
 );
 process.exit(result.status ?? 1);

@@ -3,7 +3,7 @@
 import { NotFoundError } from '../../shared/errors';
 import { httpRoute } from '../../shared/http/handler';
 
-export const handler = httpRoute({}, async ({ event }) => {
+export const handler = httpRoute({}, ({ event }) => {
   throw new NotFoundError(
     'route_not_found',
     `There is no route ${event.requestContext.http.method} ${event.rawPath}. See the API reference in the README for the routes this service has.`,

@@ -12,8 +12,13 @@ const deps: StepDeps = { jobs: new DynamoJobStore(documentClient(), env.JOBS_TAB
 
 export const stepInput = z.object({ userId: nonEmpty, jobId: nonEmpty });
 
-/** MarkFailed's input: the keys plus what the Catch put at $.error. */
-export const failureInput = stepInput.extend({
+/**
+ * MarkFailed's input: the keys plus what the Catch put at $.error. It accepts keys of any shape: a failure
+ * caused by bad keys has no job to record, and the failure step itself must not fail.
+ */
+export const failureInput = z.object({
+  userId: z.unknown(),
+  jobId: z.unknown(),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });
 

@@ -34,6 +34,9 @@ export interface ChatbookFunctionProps {
  * group with retention, source maps, the AWS SDK bundled (same version locally and in AWS), local esbuild only.
  */
 export class ChatbookFunction extends NodejsFunction {
+  /** The source file and export this function runs: the local cloud loads them directly. */
+  readonly source: { entry: string; handler: string };
+
   constructor(scope: Construct, id: string, props: ChatbookFunctionProps) {
     const size = SIZES[props.size];
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -66,6 +69,7 @@ export class ChatbookFunction extends NodejsFunction {
         forceDockerBundling: false,
       },
     });
+    this.source = { entry: props.entry, handler: props.handler ?? 'handler' };
   }
 
   /** Read-write access to a table, with its name in the environment. */

@@ -42,7 +42,7 @@ function toJob(item: Record<string, unknown>): Job {
     [KEY.sweepSort]: _gsk,
     ...job
   } = item as JobItem;
-  return job as Job;
+  return job;
 }
 
 /** The JobStore port over DynamoDB: conditional writes make every transition safe to run twice. */
@@ -97,7 +97,6 @@ export class DynamoJobStore implements JobStore, ActiveJobIndex {
     };
     const sets = ['#status = :to', '#updatedAt = :now', '#events = list_append(#events, :event)'];
     for (const [field, value] of Object.entries(patch)) {
-      if (value === undefined) continue;
       names[`#${field}`] = field;
       values[`:${field}`] = value;
       sets.push(`#${field} = :${field}`);

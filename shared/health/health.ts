@@ -23,7 +23,9 @@ export async function checkHealth(
     probes.map(async (probe) => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+        timer = setTimeout(() => {
+          reject(new Error('timeout'));
+        }, timeoutMs);
       });
       try {
         await Promise.race([probe.check(), timeout]);

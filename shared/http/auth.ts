@@ -21,7 +21,7 @@ export function authContextOf(
   event: Pick<APIGatewayProxyEventV2WithJWTAuthorizer, 'requestContext'>,
 ): AuthContext {
   const claims = (event.requestContext as Partial<APIGatewayProxyEventV2WithJWTAuthorizer['requestContext']>)
-    .authorizer?.jwt?.claims;
+    .authorizer?.jwt.claims;
   const subject = claims?.sub;
   const parsed = userIdSchema.safeParse(typeof subject === 'string' ? subject : undefined);
   if (!parsed.success) {

@@ -64,7 +64,7 @@ function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S | undefined)
       },
     );
   }
-  return parsed.data as z.infer<S>;
+  return parsed.data;
 }
 
 /**

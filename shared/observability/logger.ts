@@ -19,7 +19,7 @@ function serializeError(error: unknown): Record<string, unknown> {
 class Logger {
   private keys: Record<string, unknown> = {};
   private readonly threshold =
-    LEVELS[(process.env.LOG_LEVEL?.toLowerCase() as Level | undefined) ?? 'info'] ?? 20;
+    (LEVELS as Partial<Record<string, number>>)[process.env.LOG_LEVEL?.toLowerCase() ?? 'info'] ?? 20;
 
   appendKeys(keys: Record<string, unknown>): void {
     this.keys = { ...this.keys, ...keys };

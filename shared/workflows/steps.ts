@@ -82,8 +82,10 @@ async function complete(deps: StepDeps, kind: JobKind, input: StepInput, step: s
   );
 }
 
-export interface FailureInput extends StepInput {
-  error?: { Error?: string; Cause?: string };
+export interface FailureInput {
+  userId: unknown;
+  jobId: unknown;
+  error?: { Error?: string | undefined; Cause?: string | undefined } | undefined;
 }
 
 /** Messages a person can act on, by the error name the state machine caught; internals never reach the job. */
@@ -94,30 +96,25 @@ const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
   'States.Timeout': 'The job took longer than its time limit. Try a smaller selection.',
 };
 
-/** Marks a job failed, unless it already ended (a cancelled job stays cancelled). */
-async function markFailed(deps: StepDeps, kind: JobKind, input: FailureInput): Promise<{ status: string }> {
-  const errorName = input.error?.Error ?? 'Unknown';
+/** Marks a job failed, unless it already ended (a cancelled job stays cancelled). Never throws on bad keys. */
+async function markFailed(deps: StepDeps, kind: JobKind, failure: FailureInput): Promise<{ status: string }> {
+  const { userId, jobId } = failure;
+  if (typeof userId !== 'string' || typeof jobId !== 'string' || !userId || !jobId)
+    return { status: 'unrecorded' };
+  const key = { userId, jobId, kind };
+  const errorName = failure.error?.Error ?? 'Unknown';
   if (errorName === 'Chatbooks.JobNotRunnable') {
     // The job was cancelled or finished elsewhere: nothing to mark.
-    const job = await deps.jobs.get({ ...input, kind });
-    return { status: job?.status ?? 'missing' };
+    return { status: (await deps.jobs.get(key))?.status ?? 'missing' };
   }
-  const failed = await deps.jobs.transition(
-    { ...input, kind },
-    ['pending', 'in_progress'],
-    'failed',
-    'mark_failed',
-    {
-      completedAt: deps.clock.now().toISOString(),
-      errorCode: errorName.startsWith('Chatbooks.') ? errorName.slice('Chatbooks.'.length) : 'internal',
-      errorMessage:
-        FAILURE_MESSAGES[errorName] ??
-        `The ${kind} failed unexpectedly. Start it again; if it fails again, contact support with job id ${input.jobId}.`,
-    },
-  );
-  if (failed) return { status: failed.status };
-  const job = await deps.jobs.get({ ...input, kind });
-  return { status: job?.status ?? 'missing' };
+  const failed = await deps.jobs.transition(key, ['pending', 'in_progress'], 'failed', 'mark_failed', {
+    completedAt: deps.clock.now().toISOString(),
+    errorCode: errorName.startsWith('Chatbooks.') ? errorName.slice('Chatbooks.'.length) : 'internal',
+    errorMessage:
+      FAILURE_MESSAGES[errorName] ??
+      `The ${kind} failed unexpectedly. Start it again; if it fails again, contact support with job id ${jobId}.`,
+  });
+  return { status: failed?.status ?? (await deps.jobs.get(key))?.status ?? 'missing' };
 }
 
 function planBatches(totalItems: number, batchSize: number): BatchRange[] {

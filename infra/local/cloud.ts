@@ -1,0 +1,217 @@
+import './polyfills';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { synthesizeLocal, type LocalAssembly } from './assembly';
+import { bundleFunctions } from './bundle';
+import { LOCAL_REGION } from './cfn';
+import { LOCAL_CREDENTIALS, startEmulators } from './emulators';
+import { createHttpFront } from './http-front';
+import { issueToken, loadIssuer, type TokenOptions } from './jwt';
+import { LambdaHost } from './lambda-host';
+import { LocalStepFunctions } from './sfn-service';
+
+export interface LocalCloudOptions {
+  /** Port of the API; 0 picks a free one. */
+  port?: number;
+  /** Where emulator data, the signing key and the synthesized template live between runs. */
+  dataDir: string;
+  /** Run scheduled rules on their timers (on by default; tests fire them on demand). */
+  schedules?: boolean;
+  /** Extra environment for every function (e.g. shorter limits in tests). */
+  functionEnvironment?: Record<string, string>;
+}
+
+export interface LocalCloud {
+  url: string;
+  assembly: LocalAssembly;
+  /** Endpoints and names for tests and tools that talk to the emulators with the AWS SDK. */
+  aws: {
+    region: string;
+    credentials: typeof LOCAL_CREDENTIALS;
+    s3Endpoint: string;
+    dynamodbEndpoint: string;
+    sfnEndpoint: string;
+  };
+  resources: {
+    bucket: string;
+    jobsTable: string;
+    libraryTable: string;
+    exportMachineArn: string;
+    importMachineArn: string;
+  };
+  token(options: TokenOptions): string;
+  /** Runs a scheduled rule's targets now; resolves with their results. */
+  runRule(name: 'cleanup'): Promise<unknown[]>;
+  /** Waits until no workflow execution is running. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Parses `rate(N unit)`; the local timer does not run cron expressions. */
+function rateMs(expression: string): number | undefined {
+  const match = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (!match) return undefined;
+  const unit = match[2]!.startsWith('minute')
+    ? 60_000
+    : match[2]!.startsWith('hour')
+      ? 3_600_000
+      : 86_400_000;
+  return Number(match[1]) * unit;
+}
+
+function envName(template: LocalAssembly, variable: string): string {
+  for (const fn of template.functions.values()) {
+    const value = fn.environment[variable];
+    if (value) return value;
+  }
+  throw new Error(`No function has ${variable} in its environment.`);
+}
+
+/**
+ * Starts the whole service on this machine: the stack synthesized in process, s3rver and dynalite, every
+ * function in its own worker, the state machines on aws-local-stepfunctions behind an SDK-compatible endpoint,
+ * the HTTP API with a local JWT issuer, and the cleanup schedule on a timer.
+ */
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const assembly = synthesizeLocal(join(dataDir, 'cdk.out'));
+  const [emulators, bundles] = await Promise.all([
+    startEmulators(dataDir, assembly.buckets, assembly.tables),
+    bundleFunctions(assembly.functions.values(), join(dataDir, 'functions')),
+  ]);
+  const issuer = loadIssuer(dataDir);
+
+  // The functions get these on top of their template environment: only endpoints differ from AWS.
+  let sfnEndpoint = '';
+  const awsEnvironment = (): Record<string, string> => ({
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: emulators.s3Endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+    // s3rver stores aws-chunked framing verbatim: send checksums only where an operation requires them.
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    S3_FORCE_PATH_STYLE: 'true',
+    LOCAL_CLOUD: 'true',
+    ...options.functionEnvironment,
+  });
+
+  const baseEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    // The host's own AWS settings must not leak into the functions.
+    if (value !== undefined && !key.startsWith('AWS_')) baseEnv[key] = value;
+  }
+  const functionEnv: Record<string, string> = { ...baseEnv };
+  const lambdas = new LambdaHost(assembly.functions.values(), bundles, functionEnv);
+  const stepFunctions = new LocalStepFunctions(assembly.stateMachines, lambdas);
+  sfnEndpoint = await stepFunctions.listen();
+  Object.assign(functionEnv, awsEnvironment());
+
+  const runRule = async (logicalPrefix: string): Promise<unknown[]> => {
+    const rule = assembly.rules.find((r) =>
+      r.logicalId.toLowerCase().startsWith(logicalPrefix.toLowerCase()),
+    );
+    if (!rule) throw new Error(`No scheduled rule ${logicalPrefix}`);
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '000000000000',
+      time: new Date().toISOString(),
+      region: LOCAL_REGION,
+      resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${rule.logicalId}`],
+      detail: {},
+    };
+    return Promise.all(rule.functionIds.map((id) => lambdas.invoke(id, event)));
+  };
+
+  const localControl = async (
+    request: IncomingMessage,
+    _body: Buffer,
+    response: ServerResponse,
+  ): Promise<boolean> => {
+    const match = /^\/__local\/rules\/(\w+)$/.exec(new URL(request.url ?? '/', 'http://local').pathname);
+    if (!match || request.method !== 'POST') return false;
+    try {
+      const results = await runRule(match[1]!);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ results }));
+    } catch (error) {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 'rule_not_found', message: (error as Error).message } }));
+    }
+    return true;
+  };
+
+  const server = createServer(
+    createHttpFront({
+      routes: assembly.routes,
+      ...(assembly.defaultRoute ? { defaultRoute: assembly.defaultRoute } : {}),
+      lambdas,
+      issuer,
+      localControl,
+    }),
+  );
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolveListen);
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const timers: NodeJS.Timeout[] = [];
+  if (options.schedules !== false) {
+    for (const rule of assembly.rules) {
+      const interval = Number(process.env.LOCAL_SCHEDULE_INTERVAL_MS) || rateMs(rule.scheduleExpression);
+      if (!interval) continue;
+      const timer = setInterval(() => {
+        void Promise.all(rule.functionIds.map((id) => lambdas.invoke(id, { source: 'aws.events' }))).catch(
+          () => undefined,
+        );
+      }, interval);
+      timer.unref();
+      timers.push(timer);
+    }
+  }
+
+  return {
+    url,
+    assembly,
+    aws: {
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      s3Endpoint: emulators.s3Endpoint,
+      dynamodbEndpoint: emulators.dynamodbEndpoint,
+      sfnEndpoint,
+    },
+    resources: {
+      bucket: envName(assembly, 'BUCKET_NAME'),
+      jobsTable: envName(assembly, 'JOBS_TABLE'),
+      libraryTable: envName(assembly, 'LIBRARY_TABLE'),
+      exportMachineArn: envName(assembly, 'EXPORT_STATE_MACHINE_ARN'),
+      importMachineArn: envName(assembly, 'IMPORT_STATE_MACHINE_ARN'),
+    },
+    token: (tokenOptions) => issueToken(issuer, tokenOptions),
+    runRule: (name) => runRule(name),
+    idle: () => stepFunctions.idle(),
+    stop: async () => {
+      for (const timer of timers) clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolveClose) =>
+        server.close(() => {
+          resolveClose();
+        }),
+      );
+      await stepFunctions.stop();
+      await lambdas.stop();
+      await emulators.stop();
+    },
+  };
+}

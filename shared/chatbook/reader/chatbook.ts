@@ -1,0 +1,390 @@
+/**
+ * openChatbook: validates a whole chatbook archive (container, names, sizes, ratios, layout, headers, CRCs,
+ * manifest, item files, v1.1 inventory digests) before handing out a single item, with one decompression pass.
+ */
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { NotFoundError } from '../../errors';
+import { MANIFEST_PATH, isContentType, itemFilePath } from '../layout';
+import { parseManifest } from '../schema/manifest';
+import type { ChatbookManifest } from '../schema/manifest';
+import { formatBytes, reject } from './errors';
+import {
+  ReadAhead,
+  checkLocalHeader,
+  entryChunks,
+  inflateSmall,
+  isSmallEntry,
+  needsLocalExtra,
+  readLocalHeader,
+} from './entry-data';
+import type { ReadRange } from './entry-data';
+import {
+  DEFAULT_LIMITS,
+  checkArchiveSize,
+  checkDirectory,
+  checkEntryCount,
+  entriesByOffset,
+  pathProblem,
+} from './rules';
+import type { ChatbookLimits } from './rules';
+import type { RandomAccessSource } from './sources';
+import {
+  LOCAL_HEADER_LENGTH,
+  METHOD_STORED,
+  locateCentralDirectory,
+  readCentralDirectory,
+} from './zip-format';
+import type { ZipEntry } from './zip-format';
+
+export type ContentItemRef = ChatbookManifest['content_items'][number];
+
+export interface OpenChatbookOptions {
+  limits?: Partial<ChatbookLimits>;
+  /** Budget for item files kept inflated from the validation pass, so items() need not inflate them again. Default 64 MiB. */
+  itemCacheBytes?: number;
+  /** Size of the sequential reads of the validation pass and of entry streams. Default 4 MiB. */
+  readAheadBytes?: number;
+}
+
+export interface ArchiveEntryInfo {
+  readonly index: number;
+  readonly name: string;
+  readonly isDirectory: boolean;
+  readonly method: 'stored' | 'deflate';
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+  readonly crc32: number;
+}
+
+export interface ArchiveIntegrity {
+  /** Files whose size and CRC-32 were verified by inflating them (every file in the archive). */
+  readonly verifiedFiles: number;
+  /** v1.1 file_inventory records whose size and SHA-256 matched (0 for 1.0.0). */
+  readonly inventoryVerifiedFiles: number;
+  readonly uncompressedBytes: number;
+  readonly usesZip64: boolean;
+}
+
+export interface ChatbookItem {
+  readonly ref: ContentItemRef;
+  readonly path: string;
+  readonly bytes: Buffer;
+}
+
+export interface ChatbookArchive {
+  readonly manifest: ChatbookManifest;
+  readonly version: '1.0.0' | '1.1.0';
+  readonly declaredVersion: string;
+  readonly warnings: readonly string[];
+  readonly entries: ReadonlyArray<ArchiveEntryInfo>;
+  readonly integrity: ArchiveIntegrity;
+  /** Each content item that has a file, in manifest order, one at a time. */
+  items(): AsyncIterable<ChatbookItem>;
+  hasEntry(path: string): boolean;
+  /** Streams one file (media blobs), inflated and CRC-checked again as it goes. */
+  openEntry(path: string): Readable;
+  readEntry(path: string): Promise<Buffer>;
+  /** Closes the underlying source. */
+  close(): Promise<void>;
+}
+
+interface InventoryRecord {
+  path?: unknown;
+  size_bytes?: unknown;
+  integrity?: { value?: unknown } | null;
+}
+
+const DEFAULT_ITEM_CACHE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_READ_AHEAD_BYTES = 4 * 1024 * 1024;
+const MAX_REPORTED_ISSUES = 20;
+
+export function resolveLimits(overrides: Partial<ChatbookLimits> | undefined): ChatbookLimits {
+  const limits: ChatbookLimits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof ChatbookLimits)[]) {
+    const value = overrides?.[key];
+    if (value === undefined) continue;
+    if (!Number.isFinite(value) || value < 0)
+      throw new RangeError(`Chatbook limit ${key} must be a non-negative number.`);
+    limits[key] = value;
+  }
+  return limits;
+}
+
+export async function openChatbook(
+  source: RandomAccessSource,
+  options: OpenChatbookOptions = {},
+): Promise<ChatbookArchive> {
+  const limits = resolveLimits(options.limits);
+  const readAheadBytes = options.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
+  let cacheBudget = options.itemCacheBytes ?? DEFAULT_ITEM_CACHE_BYTES;
+
+  // 1. Container and central directory: nothing is inflated until all of these pass.
+  checkArchiveSize(source.size, limits);
+  const location = await locateCentralDirectory(source);
+  checkEntryCount(location.entryCount, limits);
+  const directory = await readCentralDirectory(source, location);
+  checkDirectory(directory, limits);
+
+  const files = new Map<string, ZipEntry>();
+  for (const entry of directory.entries) if (!entry.isDirectory) files.set(entry.name, entry);
+  const inOffsetOrder = entriesByOffset(directory.entries);
+  const following = new Map<number, ZipEntry | undefined>();
+  inOffsetOrder.forEach((entry, position) => following.set(entry.index, inOffsetOrder[position + 1]));
+  const dataStarts = new Map<number, number>();
+  const localHeader = async (read: ReadRange, entry: ZipEntry): Promise<number> => {
+    const known = dataStarts.get(entry.index);
+    if (known !== undefined) return known;
+    const next = following.get(entry.index);
+    const dataStart = await readLocalHeader(
+      read,
+      source.size,
+      entry,
+      next?.localHeaderOffset ?? directory.centralDirectoryOffset,
+      next?.index ?? -1,
+    );
+    dataStarts.set(entry.index, dataStart);
+    return dataStart;
+  };
+  const directRead: ReadRange = (offset, length) => source.read(offset, length);
+  const inflateEntry = async (read: ReadRange, entry: ZipEntry): Promise<Buffer> => {
+    const dataStart = await localHeader(read, entry);
+    if (isSmallEntry(entry, readAheadBytes)) {
+      const bytes = inflateSmall(entry, await read(dataStart, entry.compressedSize));
+      return entry.method === METHOD_STORED ? Buffer.from(bytes) : bytes;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of entryChunks(read, entry, dataStart, readAheadBytes))
+      chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks);
+  };
+
+  // 2. The manifest.
+  const manifestEntry = files.get(MANIFEST_PATH);
+  if (!manifestEntry) {
+    throw reject(
+      'manifest_missing',
+      'The archive has no manifest.json at its root, so it is not a chatbook. Export it again from tldw or Chatbooks.',
+    );
+  }
+  if (manifestEntry.uncompressedSize > limits.maxManifestBytes) {
+    throw reject(
+      'manifest_too_large',
+      `manifest.json is ${formatBytes(manifestEntry.uncompressedSize)}, over the ${formatBytes(limits.maxManifestBytes)} limit. Split the chatbook into smaller exports.`,
+      {
+        entryIndex: manifestEntry.index,
+        manifestBytes: manifestEntry.uncompressedSize,
+        maxManifestBytes: limits.maxManifestBytes,
+      },
+    );
+  }
+  const parsed = parseManifest(decodeManifest(await inflateEntry(directRead, manifestEntry)));
+  if (!parsed.success) {
+    const issues = parsed.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => issue.slice(0, 300));
+    throw parsed.code === 'unsupported_version'
+      ? reject(
+          'unsupported_version',
+          'The chatbook uses a format version this service cannot read. Export it again as version 1.0.0 or 1.1.0.',
+          { issues },
+        )
+      : reject(
+          'manifest_invalid',
+          `manifest.json is not a valid chatbook manifest (${parsed.issues.length} problem(s); see details). Export the chatbook again.`,
+          { issues },
+        );
+  }
+  const { manifest } = parsed;
+  const warnings = [...parsed.warnings];
+
+  // 3. Every content item's file, and (1.1.0) every inventory record, must name a file that is there.
+  const itemFiles: { ref: ContentItemRef; path: string }[] = [];
+  manifest.content_items.forEach((ref, itemIndex) => {
+    // parseManifest already warns that items of unknown types are skipped.
+    if (!isContentType(ref.type)) return;
+    const declared = ref.file_path;
+    const path = typeof declared === 'string' ? declared : itemFilePath(ref.type, ref.id);
+    if (pathProblem(path) !== undefined) {
+      throw reject(
+        'unsafe_path',
+        `A content item's file path in manifest.json leaves the archive or is malformed (content item ${itemIndex}). Export the chatbook again.`,
+        { itemIndex },
+      );
+    }
+    if (!files.has(path)) {
+      if (declared == null && isUnbundled(ref)) {
+        warnings.push(`Content item ${itemIndex} is not bundled in the archive; it was skipped.`);
+        return;
+      }
+      throw reject(
+        'missing_item_file',
+        `manifest.json lists a content item whose file is not in the archive (content item ${itemIndex}). Export the chatbook again.`,
+        { itemIndex },
+      );
+    }
+    itemFiles.push({ ref, path });
+  });
+  const expectedDigests = checkInventory(manifest, files);
+
+  // 4. One pass over all data, in file order: local headers, exact layout, sizes, CRC-32 and SHA-256.
+  const itemPaths = new Set(itemFiles.map((item) => item.path));
+  const itemCache = new Map<string, Buffer>();
+  const reader = new ReadAhead(source, readAheadBytes);
+  let verifiedFiles = 0;
+  let inventoryVerifiedFiles = 0;
+  let uncompressedBytes = 0;
+  for (const entry of inOffsetOrder) {
+    // Synchronous fast path while the window holds the bytes: one promise per entry costs more than inflating it.
+    const fixed = dataStarts.has(entry.index)
+      ? undefined
+      : reader.peek(entry.localHeaderOffset, LOCAL_HEADER_LENGTH + entry.nameBytes.length);
+    let dataStart: number;
+    if (fixed && !needsLocalExtra(fixed)) {
+      const next = following.get(entry.index);
+      dataStart = checkLocalHeader(
+        fixed,
+        undefined,
+        source.size,
+        entry,
+        next?.localHeaderOffset ?? directory.centralDirectoryOffset,
+        next?.index ?? -1,
+      );
+      dataStarts.set(entry.index, dataStart);
+    } else {
+      dataStart = await localHeader(reader.read, entry);
+    }
+    if (entry.isDirectory) continue;
+    uncompressedBytes += entry.uncompressedSize;
+    if (entry === manifestEntry) {
+      verifiedFiles++;
+      continue;
+    }
+    const expectedDigest = expectedDigests.get(entry.name);
+    const hash: Hash | undefined = expectedDigest === undefined ? undefined : createHash('sha256');
+    const keep =
+      itemPaths.has(entry.name) &&
+      entry.uncompressedSize <= cacheBudget &&
+      isSmallEntry(entry, readAheadBytes);
+    if (isSmallEntry(entry, readAheadBytes)) {
+      const compressed =
+        reader.peek(dataStart, entry.compressedSize) ?? (await reader.read(dataStart, entry.compressedSize));
+      const bytes = inflateSmall(entry, compressed);
+      hash?.update(bytes);
+      if (keep) {
+        itemCache.set(entry.name, entry.method === METHOD_STORED ? Buffer.from(bytes) : bytes);
+        cacheBudget -= entry.uncompressedSize;
+      }
+    } else {
+      for await (const chunk of entryChunks(reader.read, entry, dataStart, readAheadBytes))
+        hash?.update(chunk);
+    }
+    verifiedFiles++;
+    if (hash && expectedDigest !== undefined) {
+      if (hash.digest('hex') !== expectedDigest) {
+        throw reject(
+          'inventory_mismatch',
+          `A file's SHA-256 does not match the digest in manifest.json's file_inventory (entry ${entry.index}). The archive was modified after export: export it again.`,
+          { entryIndex: entry.index },
+        );
+      }
+      inventoryVerifiedFiles++;
+    }
+  }
+
+  const entries: ArchiveEntryInfo[] = directory.entries.map((entry) => ({
+    index: entry.index,
+    name: entry.name,
+    isDirectory: entry.isDirectory,
+    method: entry.method === METHOD_STORED ? 'stored' : 'deflate',
+    compressedSize: entry.compressedSize,
+    uncompressedSize: entry.uncompressedSize,
+    crc32: entry.crc32,
+  }));
+  const fileEntry = (path: string): ZipEntry => {
+    const entry = files.get(path);
+    if (!entry) throw new NotFoundError('entry_not_found', 'The chatbook has no file at that path.');
+    return entry;
+  };
+  const readEntry = (path: string): Promise<Buffer> => inflateEntry(directRead, fileEntry(path));
+
+  return {
+    manifest,
+    version: parsed.version,
+    declaredVersion: parsed.declaredVersion,
+    warnings,
+    entries,
+    integrity: {
+      verifiedFiles,
+      inventoryVerifiedFiles,
+      uncompressedBytes,
+      usesZip64: directory.usesZip64 || directory.entries.some((e) => e.usesZip64),
+    },
+    async *items(): AsyncGenerator<ChatbookItem> {
+      for (const { ref, path } of itemFiles) {
+        const cached = itemCache.get(path);
+        itemCache.delete(path);
+        yield { ref, path, bytes: cached ?? (await readEntry(path)) };
+      }
+    },
+    hasEntry: (path) => files.has(path),
+    openEntry(path: string): Readable {
+      const entry = fileEntry(path);
+      async function* chunks(): AsyncGenerator<Buffer> {
+        const dataStart = await localHeader(directRead, entry);
+        yield* entryChunks(directRead, entry, dataStart, readAheadBytes);
+      }
+      return Readable.from(chunks(), { objectMode: false });
+    },
+    readEntry,
+    close: () => source.close(),
+  };
+}
+
+function isUnbundled(ref: ContentItemRef): boolean {
+  const metadata = (ref as { metadata?: unknown }).metadata;
+  return (
+    typeof metadata === 'object' && metadata !== null && (metadata as { bundled?: unknown }).bundled === false
+  );
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function decodeManifest(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(utf8.decode(bytes)) as unknown;
+  } catch {
+    throw reject('manifest_invalid', 'manifest.json is not valid UTF-8 JSON. Export the chatbook again.');
+  }
+}
+
+/** Checks v1.1 file_inventory records against the directory; returns path -> expected SHA-256 (hex) to verify while inflating. */
+function checkInventory(
+  manifest: ChatbookManifest,
+  files: ReadonlyMap<string, ZipEntry>,
+): Map<string, string> {
+  const digests = new Map<string, string>();
+  const inventory = (manifest as { file_inventory?: unknown }).file_inventory;
+  if (!Array.isArray(inventory)) return digests;
+  (inventory as InventoryRecord[]).forEach((record, recordIndex) => {
+    const mismatch = (problem: string): never => {
+      throw reject(
+        'inventory_mismatch',
+        `manifest.json's file_inventory does not match the archive: record ${recordIndex} ${problem}. Export the chatbook again.`,
+        { inventoryIndex: recordIndex },
+      );
+    };
+    const path = record.path;
+    if (typeof path !== 'string' || pathProblem(path) !== undefined)
+      return mismatch('has a malformed or unsafe path');
+    const entry = files.get(path);
+    if (!entry) return mismatch('names a file that is not in the archive');
+    if (record.size_bytes !== entry.uncompressedSize)
+      return mismatch("declares a size that differs from the file's");
+    const value = record.integrity?.value;
+    if (value === undefined || value === null) return;
+    const match = typeof value === 'string' ? /^sha256:([0-9a-fA-F]{64})$/.exec(value) : null;
+    if (!match) return mismatch('has a malformed sha256 digest');
+    digests.set(path, match[1]!.toLowerCase());
+  });
+  return digests;
+}

@@ -1,0 +1,293 @@
+/**
+ * The validation rules that need only the central directory: they all run before a single byte is inflated.
+ * Messages name entries by index (never by name: names are attacker-controlled) and say what to do.
+ */
+import { formatBytes, reject } from './errors';
+import {
+  FLAG_DATA_DESCRIPTOR,
+  FLAG_ENCRYPTED,
+  FLAG_MASKED_HEADERS,
+  FLAG_STRONG_ENCRYPTION,
+  LOCAL_HEADER_LENGTH,
+  METHOD_AES,
+  METHOD_DEFLATE,
+  METHOD_STORED,
+} from './zip-format';
+import type { CentralDirectory, ZipEntry } from './zip-format';
+
+/** Byte and count limits. Defaults follow tldw_server's validator (its "MB" are MiB). */
+export interface ChatbookLimits {
+  /** The archive file itself (tldw: max upload). */
+  maxArchiveBytes: number;
+  /** Sum of every entry's uncompressed size. */
+  maxUncompressedBytes: number;
+  /** Any single entry, uncompressed. */
+  maxEntryBytes: number;
+  maxManifestBytes: number;
+  /** Uncompressed:compressed, for the whole archive and for each entry (zip bombs). */
+  maxCompressionRatio: number;
+  maxEntries: number;
+}
+
+const MIB = 1024 * 1024;
+
+export const DEFAULT_LIMITS: Readonly<ChatbookLimits> = Object.freeze({
+  maxArchiveBytes: 100 * MIB,
+  maxUncompressedBytes: 500 * MIB,
+  maxEntryBytes: 50 * MIB,
+  maxManifestBytes: 10 * MIB,
+  maxCompressionRatio: 100,
+  maxEntries: 200_000,
+});
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+/** Why a path is refused, or undefined when it is a safe relative path inside the archive. */
+export function pathProblem(path: string): 'invalid_name' | 'unsafe_path' | undefined {
+  if (path.length === 0) return 'invalid_name';
+  for (let i = 0; i < path.length; i++) {
+    // C0 controls (NUL included), DEL and C1 controls: never part of a real file name.
+    const code = path.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return 'invalid_name';
+  }
+  if (path.includes('\\')) return 'unsafe_path';
+  if (path.startsWith('/') || path.startsWith('~') || /^[A-Za-z]:/.test(path)) return 'unsafe_path';
+  const segments = (path.endsWith('/') ? path.slice(0, -1) : path).split('/');
+  for (const segment of segments) {
+    // '.', '..' and empty segments: traversal or a non-canonical spelling of another entry's path.
+    if (segment === '' || segment === '.' || segment === '..') return 'unsafe_path';
+  }
+  return undefined;
+}
+
+/** The key under which two names count as the same file: NFC, then case folded (toUpperCase maps ß to SS). */
+export function foldedName(name: string): string {
+  return name.normalize('NFC').toUpperCase().toLowerCase();
+}
+
+function describeLimit(bytes: number): string {
+  return formatBytes(bytes);
+}
+
+/** Per-entry rules: name, type, encryption, method, sizes and ratio. */
+export function checkEntry(entry: ZipEntry, limits: ChatbookLimits): void {
+  const at = `(entry ${entry.index})`;
+  const details = { entryIndex: entry.index };
+  const problem = pathProblem(entry.name);
+  if (problem === 'invalid_name') {
+    throw reject(
+      'invalid_name',
+      `The archive contains an entry whose name is empty, not decodable or contains control characters ${at}. Re-create the chatbook with plain file names.`,
+      details,
+    );
+  }
+  if (problem === 'unsafe_path') {
+    throw reject(
+      'unsafe_path',
+      `The archive contains an entry whose path leaves the archive ${at}. Re-create the chatbook without absolute, '..' or backslash paths.`,
+      details,
+    );
+  }
+  const fileType = (entry.externalAttributes >>> 16) & S_IFMT;
+  if (fileType === S_IFLNK) {
+    throw reject(
+      'symlink',
+      `The archive contains a symbolic link ${at}. Re-create the chatbook with regular files only.`,
+      details,
+    );
+  }
+  if (fileType !== 0 && fileType !== S_IFREG && fileType !== S_IFDIR) {
+    throw reject(
+      'special_file',
+      `The archive contains a device, pipe or socket entry ${at}. Re-create the chatbook with regular files only.`,
+      details,
+    );
+  }
+  if (
+    (entry.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_HEADERS)) !== 0 ||
+    entry.method === METHOD_AES
+  ) {
+    throw reject(
+      'encrypted',
+      `The archive contains an encrypted entry ${at}. Chatbooks cannot be password protected: export it again without encryption.`,
+      details,
+    );
+  }
+  if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATE) {
+    throw reject(
+      'unsupported_compression',
+      `The archive uses an unsupported compression method (${entry.method}) ${at}. Only "stored" and "deflate" are supported: re-create it with a standard ZIP tool.`,
+      { ...details, method: entry.method },
+    );
+  }
+  if (entry.diskStart !== 0) {
+    throw reject(
+      'split_archive',
+      `The archive is split across several files ${at}. Upload a single-file ZIP instead.`,
+      details,
+    );
+  }
+  if (entry.isDirectory && entry.uncompressedSize !== 0) {
+    throw reject(
+      'invalid_name',
+      `The archive contains a folder entry that carries data ${at}. Re-create the chatbook.`,
+      details,
+    );
+  }
+  if (entry.method === METHOD_STORED && entry.compressedSize !== entry.uncompressedSize) {
+    throw reject(
+      'size_mismatch',
+      `An uncompressed entry declares different stored and original sizes ${at}. The archive is damaged: re-create it.`,
+      details,
+    );
+  }
+  if (entry.uncompressedSize > limits.maxEntryBytes) {
+    throw reject(
+      'entry_too_large',
+      `An entry is ${formatBytes(entry.uncompressedSize)} uncompressed, over the ${describeLimit(limits.maxEntryBytes)} limit per file ${at}. Split the chatbook or leave out large media.`,
+      { ...details, uncompressedBytes: entry.uncompressedSize, maxEntryBytes: limits.maxEntryBytes },
+    );
+  }
+  if (exceedsRatio(entry.uncompressedSize, entry.compressedSize, limits.maxCompressionRatio)) {
+    throw reject(
+      'compression_ratio',
+      `An entry compresses more than ${limits.maxCompressionRatio}:1, which is how zip bombs look ${at}. Re-create the chatbook with normal compression.`,
+      { ...details, maxCompressionRatio: limits.maxCompressionRatio },
+    );
+  }
+}
+
+function exceedsRatio(uncompressed: number, compressed: number, maxRatio: number): boolean {
+  if (uncompressed === 0) return false;
+  return compressed === 0 || uncompressed / compressed > maxRatio;
+}
+
+/** Whole-directory rules: entry count, totals, ratio, duplicates, overlaps. */
+export function checkDirectory(directory: CentralDirectory, limits: ChatbookLimits): void {
+  const { entries } = directory;
+  let totalUncompressed = 0;
+  let totalCompressed = 0;
+  for (const entry of entries) {
+    checkEntry(entry, limits);
+    totalUncompressed += entry.uncompressedSize;
+    totalCompressed += entry.compressedSize;
+  }
+  if (totalUncompressed > limits.maxUncompressedBytes) {
+    throw reject(
+      'uncompressed_too_large',
+      `The archive expands to ${formatBytes(totalUncompressed)}, over the ${describeLimit(limits.maxUncompressedBytes)} limit. Split the chatbook into smaller exports.`,
+      { uncompressedBytes: totalUncompressed, maxUncompressedBytes: limits.maxUncompressedBytes },
+    );
+  }
+  if (exceedsRatio(totalUncompressed, totalCompressed, limits.maxCompressionRatio)) {
+    throw reject(
+      'compression_ratio',
+      `The archive compresses more than ${limits.maxCompressionRatio}:1 overall, which is how zip bombs look. Re-create the chatbook with normal compression.`,
+      { maxCompressionRatio: limits.maxCompressionRatio },
+    );
+  }
+  checkDuplicates(entries);
+  checkLayout(directory);
+}
+
+function checkDuplicates(entries: readonly ZipEntry[]): void {
+  const files = new Map<string, number>();
+  const folders = new Set<string>();
+  for (const entry of entries) {
+    const key = foldedName(entry.isDirectory ? entry.name.slice(0, -1) : entry.name);
+    const previous = files.get(key);
+    if (previous !== undefined || (folders.has(key) && !entry.isDirectory)) {
+      throw reject(
+        'duplicate_name',
+        `Two entries have the same name, ignoring letter case and Unicode normalization (entry ${entry.index}). Re-create the chatbook with unique file names.`,
+        { entryIndex: entry.index, ...(previous === undefined ? {} : { otherEntryIndex: previous }) },
+      );
+    }
+    if (entry.isDirectory) folders.add(key);
+    else files.set(key, entry.index);
+  }
+  // A file must not also be a folder of another entry ("a" and "a/b"): extraction would collide.
+  for (const entry of entries) {
+    let slash = entry.name.indexOf('/');
+    while (slash > 0 && slash < entry.name.length - 1) {
+      const other = files.get(foldedName(entry.name.slice(0, slash)));
+      if (other !== undefined) {
+        throw reject(
+          'duplicate_name',
+          `An entry's name is used both as a file and as a folder (entries ${other} and ${entry.index}). Re-create the chatbook with unique file names.`,
+          { entryIndex: entry.index, otherEntryIndex: other },
+        );
+      }
+      slash = entry.name.indexOf('/', slash + 1);
+    }
+  }
+}
+
+/**
+ * Overlap bombs reuse one compressed stream from many headers. From the directory alone each entry occupies at
+ * least [local header, header + fixed part + name + data (+ a minimal data descriptor)); sorted by offset,
+ * these spans must not intersect and must end before the central directory. The exact span (with the local
+ * extra field) is checked again when each local header is read.
+ */
+export function checkLayout(directory: CentralDirectory): void {
+  const sorted = entriesByOffset(directory.entries);
+  let previousEnd = 0;
+  let previousIndex = -1;
+  for (const entry of sorted) {
+    const start = entry.localHeaderOffset;
+    const end = minimumSpanEnd(entry);
+    if (start < previousEnd) throw overlap(entry.index, previousIndex);
+    if (end > directory.centralDirectoryOffset) {
+      throw reject(
+        'overlapping_entries',
+        `An entry's data runs into the archive's central directory (entry ${entry.index}). The archive is damaged or crafted: re-create it.`,
+        { entryIndex: entry.index },
+      );
+    }
+    previousEnd = end;
+    previousIndex = entry.index;
+  }
+}
+
+export function minimumSpanEnd(entry: ZipEntry): number {
+  const descriptor = (entry.flags & FLAG_DATA_DESCRIPTOR) !== 0 ? 12 : 0;
+  return (
+    entry.localHeaderOffset + LOCAL_HEADER_LENGTH + entry.nameBytes.length + entry.compressedSize + descriptor
+  );
+}
+
+export function overlap(entryIndex: number, otherEntryIndex: number): Error {
+  return reject(
+    'overlapping_entries',
+    `Two entries share bytes in the archive (entries ${otherEntryIndex} and ${entryIndex}), a zip-bomb technique. Re-create the chatbook with a standard ZIP tool.`,
+    { entryIndex, otherEntryIndex },
+  );
+}
+
+export function entriesByOffset(entries: readonly ZipEntry[]): ZipEntry[] {
+  return [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset || a.index - b.index);
+}
+
+/** Entry-count cap, checked from the end record before the directory is even read. */
+export function checkEntryCount(count: number, limits: ChatbookLimits): void {
+  if (count > limits.maxEntries) {
+    throw reject(
+      'too_many_entries',
+      `The archive has ${count} entries, over the limit of ${limits.maxEntries}. Split the chatbook into smaller exports.`,
+      { entryCount: count, maxEntries: limits.maxEntries },
+    );
+  }
+}
+
+export function checkArchiveSize(size: number, limits: ChatbookLimits): void {
+  if (size > limits.maxArchiveBytes) {
+    throw reject(
+      'archive_too_large',
+      `The archive is ${formatBytes(size)}, over the ${describeLimit(limits.maxArchiveBytes)} upload limit. Split the chatbook into smaller exports.`,
+      { archiveBytes: size, maxArchiveBytes: limits.maxArchiveBytes },
+    );
+  }
+}

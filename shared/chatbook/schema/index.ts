@@ -1,0 +1,13 @@
+export * from './manifest';
+export * from './items';
+export * from './conversation';
+export * from './note';
+export * from './character';
+export * from './world-book';
+export * from './dictionary';
+export * from './prompt';
+export * from './media';
+export * from './embedding';
+export * from './generated-document';
+export * from './evaluation';
+export { formatIssues, formatPath, truncateForMessage, type JsonObject } from './common';

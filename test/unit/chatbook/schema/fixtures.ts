@@ -1,0 +1,96 @@
+// tldw_server manifests as its exporter writes them (reference doc §1.3), for the reader tests.
+export const TLDW_V1_0_MANIFEST = {
+  version: '1.0.0',
+  name: 'Research Pack',
+  description: 'Notes on RAG',
+  author: 'Jane',
+  created_at: '2025-06-01T12:00:00.123456+00:00',
+  updated_at: '2025-06-01T12:00:00.123456+00:00',
+  export_id: '0c9d9a3a-6d1c-4c8f-9c84-9a0c2c2d8f77',
+  content_items: [
+    {
+      id: '42',
+      type: 'note',
+      title: 'RAG notes',
+      description: null,
+      created_at: null,
+      updated_at: null,
+      tags: [],
+      metadata: {},
+      file_path: 'content/notes/note_42.md',
+      checksum: null,
+    },
+  ],
+  relationships: [],
+  configuration: {
+    include_media: false,
+    include_embeddings: false,
+    include_generated_content: true,
+    media_quality: 'compressed',
+    max_file_size_mb: 100,
+  },
+  statistics: {
+    total_conversations: 0,
+    total_notes: 1,
+    total_characters: 0,
+    total_media_items: 0,
+    total_prompts: 0,
+    total_evaluations: 0,
+    total_embeddings: 0,
+    total_world_books: 0,
+    total_dictionaries: 0,
+    total_documents: 0,
+    total_explainer_sessions: 0,
+    total_size_bytes: 1873,
+  },
+  metadata: {
+    tags: ['research'],
+    categories: ['Work'],
+    language: 'en',
+    license: null,
+    template_mode: 'pass_through',
+    template_timezone: 'UTC',
+    selection_mode: 'allowlist',
+  },
+  user_info: { user_id: '9f86d081884c7d65' },
+};
+
+const HEX = 'ab'.repeat(32);
+
+export const TLDW_V1_1_MANIFEST = {
+  ...TLDW_V1_0_MANIFEST,
+  version: '1.1.0',
+  features_used: [
+    'content_envelopes',
+    'file_inventory',
+    'integrity_metadata',
+    'representations',
+    'lossiness_metadata',
+  ],
+  producer: { name: 'tldw_server' },
+  source_instance: {},
+  compatibility: {
+    min_reader_version: '1.1.0',
+    recommended_reader_version: '1.1.0',
+    unsupported_feature_behavior: 'warn_lossy_import',
+    v1_compatibility: { fallback: 'v1.0 readers may use core fields and ignore v1.1 metadata (lossy)' },
+  },
+  file_inventory: [
+    {
+      path: 'README.md',
+      media_type: 'text/markdown',
+      size_bytes: 312,
+      integrity: { status: 'verified', algorithm: 'sha256', value: `sha256:${HEX}` },
+      role: 'readme',
+      content_item_ids: [],
+    },
+    {
+      path: 'content/notes/note_42.md',
+      media_type: 'text/markdown',
+      size_bytes: 120,
+      integrity: { status: 'verified', algorithm: 'sha256', value: `sha256:${HEX}` },
+      role: 'payload',
+      content_item_ids: [],
+    },
+  ],
+};
