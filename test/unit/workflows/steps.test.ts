@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import type { Job, JobKey, JobPatch, JobStatus, JobStore } from '../../../shared/jobs/job';
+import { exportSteps, importSteps, StepError, type StepDeps } from '../../../shared/workflows/steps';
+
+/** The JobStore port in memory, with the adapter's conditional semantics. */
+class MemoryJobStore implements JobStore {
+  readonly jobs = new Map<string, Job>();
+  private id(key: JobKey) {
+    return `${key.userId}/${key.kind}/${key.jobId}`;
+  }
+  create(job: Job): Promise<void> {
+    this.jobs.set(this.id(job), structuredClone(job));
+    return Promise.resolve();
+  }
+  get(key: JobKey): Promise<Job | undefined> {
+    const job = this.jobs.get(this.id(key));
+    return Promise.resolve(job && structuredClone(job));
+  }
+  transition(key: JobKey, from: readonly JobStatus[], to: JobStatus, step: string, patch: JobPatch = {}) {
+    const job = this.jobs.get(this.id(key));
+    if (!job || !from.includes(job.status)) return Promise.resolve(undefined);
+    Object.assign(job, patch, { status: to });
+    job.events.push({ at: 'now', step, status: to });
+    return Promise.resolve(structuredClone(job));
+  }
+}
+
+const clock = { now: () => new Date('2026-01-01T00:00:00Z') };
+let store: MemoryJobStore;
+let deps: StepDeps;
+const key = { userId: 'u1', jobId: 'j1' };
+
+async function seed(kind: 'export' | 'import', status: JobStatus, totalItems = 0) {
+  await store.create({
+    ...key,
+    kind,
+    status,
+    name: 'n',
+    createdAt: 'then',
+    updatedAt: 'then',
+    totalItems,
+    processedItems: 0,
+    events: [],
+  });
+}
+
+beforeEach(() => {
+  store = new MemoryJobStore();
+  deps = { jobs: store, clock, batchSize: 100 };
+});
+
+describe('export steps', () => {
+  it('start a pending job, and a retried Prepare finds it in progress and goes on', async () => {
+    await seed('export', 'pending', 5);
+    assert.deepEqual(await exportSteps.prepare(deps, key), { totalItems: 5 });
+    assert.deepEqual(await exportSteps.prepare(deps, key), { totalItems: 5 });
+    const job = await store.get({ ...key, kind: 'export' });
+    assert.equal(job?.status, 'in_progress');
+    assert.equal(job.startedAt, '2026-01-01T00:00:00.000Z');
+    assert.equal(job.events.length, 1);
+  });
+
+  it('refuse to run a cancelled job, and never complete it', async () => {
+    await seed('export', 'cancelled');
+    await assert.rejects(
+      exportSteps.prepare(deps, key),
+      (e: unknown) => e instanceof StepError && e.name === 'Chatbooks.JobNotRunnable',
+    );
+    await assert.rejects(exportSteps.finalize(deps, key), /cancelled/);
+    assert.equal((await store.get({ ...key, kind: 'export' }))?.status, 'cancelled');
+  });
+
+  it('complete once: a repeated Finalize keeps the job completed', async () => {
+    await seed('export', 'in_progress', 2);
+    assert.deepEqual(await exportSteps.finalize(deps, key), { status: 'completed' });
+    assert.deepEqual(await exportSteps.finalize(deps, key), { status: 'completed' });
+    assert.equal((await store.get({ ...key, kind: 'export' }))?.processedItems, 2);
+  });
+
+  it('say a missing job is missing', async () => {
+    await assert.rejects(
+      exportSteps.archive(deps, key),
+      (e: unknown) => e instanceof StepError && e.name === 'Chatbooks.JobNotFound',
+    );
+  });
+});
+
+describe('MarkFailed', () => {
+  it('records a message a person can act on, never the raw cause', async () => {
+    await seed('export', 'in_progress');
+    const result = await exportSteps.markFailed(deps, {
+      ...key,
+      error: { Error: 'Chatbooks.Transient', Cause: 'secret stack' },
+    });
+    assert.deepEqual(result, { status: 'failed' });
+    const job = await store.get({ ...key, kind: 'export' });
+    assert.equal(job?.errorCode, 'Transient');
+    assert.match(job.errorMessage ?? '', /Start the job again/);
+    assert.doesNotMatch(JSON.stringify(job), /secret stack/);
+  });
+
+  it('names the job id for unknown failures', async () => {
+    await seed('import', 'pending');
+    await importSteps.markFailed(deps, { ...key, error: { Error: 'TypeError', Cause: 'x' } });
+    const job = await store.get({ ...key, kind: 'import' });
+    assert.equal(job?.errorCode, 'internal');
+    assert.match(job.errorMessage ?? '', /job id j1/);
+  });
+
+  it('leaves a cancelled job cancelled and tolerates keys that are not strings', async () => {
+    await seed('export', 'cancelled');
+    assert.deepEqual(
+      await exportSteps.markFailed(deps, { ...key, error: { Error: 'Chatbooks.JobNotRunnable' } }),
+      {
+        status: 'cancelled',
+      },
+    );
+    assert.deepEqual(await exportSteps.markFailed(deps, { ...key, error: { Error: 'States.Timeout' } }), {
+      status: 'cancelled',
+    });
+    assert.deepEqual(await exportSteps.markFailed(deps, { userId: 42, jobId: null }), {
+      status: 'unrecorded',
+    });
+  });
+});
+
+describe('import Plan', () => {
+  for (const [total, expected] of [
+    [0, []],
+    [1, [{ start: 0, end: 1 }]],
+    [100, [{ start: 0, end: 100 }]],
+    [
+      201,
+      [
+        { start: 0, end: 100 },
+        { start: 100, end: 200 },
+        { start: 200, end: 201 },
+      ],
+    ],
+  ] as const) {
+    it(`splits ${total} items into batches of at most 100`, async () => {
+      await seed('import', 'in_progress', total);
+      assert.deepEqual(await importSteps.plan(deps, key), { batches: expected });
+    });
+  }
+});
