@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CONTENT_TYPES, isContentType, type ContentType } from '../layout';
+import { fastContentItem, fastInventoryEntry } from './manifest-fast-path';
 import {
   booleanish,
   describeValue,
@@ -301,13 +302,75 @@ export function parseManifest(input: unknown): ParseManifestResult {
     warnings.push('description: missing (tldw requires it); read as ""');
   }
 
-  const parsed = manifestSchema.safeParse(prepared);
-  if (!parsed.success)
-    return { success: false, code: 'manifest_invalid', issues: formatIssues(parsed.error) };
+  // The long arrays take the fast path element by element; the rest of the manifest goes through the schema.
+  const contentItems = parseLongArray(
+    prepared.content_items,
+    'content_items',
+    fastContentItem,
+    contentItemRefSchema,
+  );
+  const inventory = parseLongArray(
+    prepared.file_inventory,
+    'file_inventory',
+    fastInventoryEntry,
+    fileInventoryEntrySchema,
+  );
+  const parsed = manifestSchema.safeParse({
+    ...prepared,
+    ...(contentItems ? { content_items: [] } : {}),
+    ...(inventory ? { file_inventory: [] } : {}),
+  });
+  const issues = [
+    ...(parsed.success ? [] : formatIssues(parsed.error)),
+    ...(contentItems?.issues ?? []),
+    ...(inventory?.issues ?? []),
+  ];
+  if (!parsed.success || issues.length > 0) {
+    return { success: false, code: 'manifest_invalid', issues: capIssues(issues) };
+  }
 
   const manifest = parsed.data;
+  if (contentItems) manifest.content_items = contentItems.values;
+  if (inventory) manifest.file_inventory = inventory.values;
   warnings.push(...contentItemWarnings(manifest.content_items));
   return { success: true, manifest, version: reading.version, declaredVersion: reading.declared, warnings };
+}
+
+/** At most this many issues are listed; the rest are counted (the schema's own list is capped the same way). */
+const MAX_MANIFEST_ISSUES = 10;
+
+function capIssues(issues: string[]): string[] {
+  if (issues.length <= MAX_MANIFEST_ISSUES) return issues;
+  const listed = issues.filter((line) => !line.startsWith('…')).slice(0, MAX_MANIFEST_ISSUES);
+  return [...listed, `…and more problems in the manifest`];
+}
+
+/**
+ * Parses an array element by element: the fast path first, the schema for anything it does not take.
+ * Returns undefined when the value is not an array (the manifest schema then reports or defaults it).
+ */
+function parseLongArray<T>(
+  value: unknown,
+  key: string,
+  fast: (element: unknown) => T | undefined,
+  schema: z.ZodType<T>,
+): { values: T[]; issues: string[] } | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const values: T[] = [];
+  const issues: string[] = [];
+  for (let index = 0; index < value.length; index += 1) {
+    const element: unknown = value[index];
+    const quick = fast(element);
+    if (quick !== undefined) {
+      values.push(quick);
+      continue;
+    }
+    const parsed = schema.safeParse(element);
+    if (parsed.success) values.push(parsed.data);
+    else if (issues.length <= MAX_MANIFEST_ISSUES)
+      issues.push(...formatIssues(parsed.error, `${key}[${index}]`));
+  }
+  return { values, issues };
 }
 
 /** Non-string feature tokens cannot be understood; they are dropped with a warning instead of failing the file. */
