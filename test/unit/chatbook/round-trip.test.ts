@@ -2,6 +2,7 @@
 // back by the reader, decoded again. Every item, every byte and the manifest must survive.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { decodeItem, encodeItem } from '../../../shared/chatbook/codec';
 import { CONTENT_TYPES, mediaFilePath, type ContentType } from '../../../shared/chatbook/layout';
@@ -48,11 +49,7 @@ async function roundTrip(version: ManifestVersion) {
     ...encoded.map((item) => ({ path: item.path, body: item.body, contentItemIds: [item.id] })),
     ...Object.entries(blobs).map(([path, body]) => ({ path, body })),
   ];
-  async function* entries(): AsyncIterable<ChatbookEntry> {
-    // Pulled one at a time, as an export streams them from the library.
-    for await (const entry of list) yield entry;
-  }
-  const { stream, result } = writeChatbook({ manifest, version, entries: entries() });
+  const { stream, result } = writeChatbook({ manifest, version, entries: Readable.from(list) });
   const bytes = await collect(stream);
   const written = await result;
   return { encoded, bytes, written };
