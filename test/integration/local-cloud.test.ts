@@ -19,7 +19,9 @@ function jobStore(cloud: LocalCloud): { jobs: DynamoJobStore; close(): void } {
   });
   return {
     jobs: new DynamoJobStore(DynamoDBDocumentClient.from(client), cloud.resources.jobsTable),
-    close: () => client.destroy(),
+    close: () => {
+      client.destroy();
+    },
   };
 }
 
