@@ -28,7 +28,8 @@ function extras(element: Json, known: ReadonlySet<string>): Json {
   return rest;
 }
 
-const CONTENT_ITEM_KEYS = new Set([
+/** The keys of a manifest content item, in the schema's order. */
+export const CONTENT_ITEM_KEYS: ReadonlySet<string> = new Set([
   'id',
   'type',
   'title',

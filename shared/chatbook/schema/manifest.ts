@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CONTENT_TYPES, isContentType, type ContentType } from '../layout';
-import { fastContentItem, fastInventoryEntry } from './manifest-fast-path';
+import { CONTENT_ITEM_KEYS, fastContentItem, fastInventoryEntry } from './manifest-fast-path';
 import {
   booleanish,
   describeValue,
@@ -462,19 +462,6 @@ const BUILT_KEYS = new Set<string>([
   'truncation',
   ...V1_1_ONLY_KEYS,
   ...ACCOUNT_INVENTORY_KEYS,
-]);
-
-const CONTENT_ITEM_KEYS = new Set<string>([
-  'id',
-  'type',
-  'title',
-  'description',
-  'created_at',
-  'updated_at',
-  'tags',
-  'metadata',
-  'file_path',
-  'checksum',
 ]);
 
 function extraEntries(source: JsonObject, known: ReadonlySet<string>): JsonObject {
