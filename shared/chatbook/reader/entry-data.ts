@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createInflateRaw, crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { openNativeHandle, type NativeZlibHandle } from '../native-zlib';
 import type { InflateRaw } from 'node:zlib';
 import { ArchiveRejectedError, reject } from './errors';
 import { overlap } from './rules';
@@ -186,19 +187,6 @@ function checkResult(entry: ZipEntry, length: number, crc: number): void {
   }
 }
 
-interface NativeZlibHandle {
-  writeSync(
-    flush: number,
-    input: Buffer,
-    inOffset: number,
-    inLength: number,
-    output: Buffer,
-    outOffset: number,
-    outLength: number,
-  ): void;
-  reset(): void;
-}
-
 /**
  * One inflater reused for every small entry. `inflateRawSync` builds a whole zlib stream (native state, 32 KiB
  * window, Transform machinery) per call: ~16 us, which dominates an archive of 100,000 small files (unzip -t
@@ -242,21 +230,14 @@ class ReusableInflater {
   private open(): boolean {
     if (this.stream) return true;
     const stream = createInflateRaw();
-    stream.on('error', () => undefined);
-    const internals = stream as unknown as { _handle?: Partial<NativeZlibHandle>; _writeState?: unknown };
-    const handle = internals._handle;
-    if (
-      typeof handle?.writeSync !== 'function' ||
-      typeof handle.reset !== 'function' ||
-      !(internals._writeState instanceof Uint32Array)
-    ) {
+    const native = openNativeHandle(stream);
+    if (!native) {
       this.usable = false;
-      stream.destroy();
       return false;
     }
     this.stream = stream;
-    this.handle = handle as NativeZlibHandle;
-    this.state = internals._writeState;
+    this.handle = native.handle;
+    this.state = native.state;
     return true;
   }
 }

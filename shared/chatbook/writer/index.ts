@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import { DomainError, asError } from '../../errors';
 import { MANIFEST_PATH, README_PATH, isAlreadyCompressed } from '../layout';
 import { BodyProcessor } from './body-processor';
-import type { BodyDigest } from './body-processor';
+import type { DigestJob } from './body-processor';
 import { defaultReadme, fileInventory, manifestJsonChunks } from './manifest-json';
 import type { InventoryRecord } from './manifest-json';
 import { ArchiveOutput } from './output';
@@ -25,14 +25,17 @@ import { EntryPathRegistry } from './paths';
 import {
   METHOD_DEFLATED,
   METHOD_STORED,
-  centralDirectoryHeader,
+  centralHeaderLength,
   dataDescriptor,
   dosDateTime,
   endOfCentralDirectory,
   isAscii,
   localFileHeader,
+  localHeaderLength,
+  writeCentralHeader,
+  writeLocalHeader,
 } from './zip-format';
-import type { EntryRecord } from './zip-format';
+import type { EntryRecord, HeaderFields } from './zip-format';
 
 export interface ChatbookEntry {
   path: string;
@@ -68,6 +71,8 @@ const OUTPUT_BLOCK_BYTES = 1024 * 1024;
 /** In-memory bodies being digested ahead of the one being written: bounded by bytes and by count. */
 const LOOKAHEAD_MAX_BYTES = 16 * 1024 * 1024;
 const LOOKAHEAD_MAX_ENTRIES = 4096;
+/** Stored in-memory bodies from this size up are written directly, their SHA-256 computed on a worker. */
+const OFFLOAD_HASH_ABOVE = 4 * 1024 * 1024;
 /** Larger in-memory bodies are streamed in slices instead of copied to a worker whole. */
 const STREAM_BODIES_ABOVE = 64 * 1024 * 1024;
 const STREAM_SLICE_BYTES = 1024 * 1024;
@@ -90,12 +95,39 @@ export function writeChatbook(options: WriteChatbookOptions): {
   return { stream, result };
 }
 
-interface PendingEntry {
-  path: string;
-  body: Buffer;
-  contentItemIds: string[];
+/** An in-memory entry: its digest job, then (once written) its file_inventory record. */
+interface PendingEntry extends DigestJob, InventoryRecord {
+  nameLength: number;
+  utf8: boolean;
   dosDateTime: number;
-  digest: Promise<BodyDigest>;
+}
+
+const EMPTY = Buffer.alloc(0);
+const CENTRAL_DIRECTORY_CHUNK_BYTES = 1024 * 1024;
+
+/** Central directory records, written straight into 1 MiB buffers (no buffer per entry). */
+class CentralDirectory {
+  private readonly chunks: Buffer[] = [];
+  private current = Buffer.allocUnsafe(CENTRAL_DIRECTORY_CHUNK_BYTES);
+  private used = 0;
+  bytes = 0;
+
+  add(fields: HeaderFields, name: string): void {
+    const length = centralHeaderLength(fields);
+    if (this.used + length > this.current.length) {
+      this.chunks.push(this.current.subarray(0, this.used));
+      this.current = Buffer.allocUnsafe(Math.max(CENTRAL_DIRECTORY_CHUNK_BYTES, length));
+      this.used = 0;
+    }
+    writeCentralHeader(this.current, this.used, fields, name);
+    this.used += length;
+    this.bytes += length;
+  }
+
+  *pieces(): Generator<Buffer> {
+    yield* this.chunks;
+    if (this.used > 0) yield this.current.subarray(0, this.used);
+  }
 }
 
 class ChatbookZipWriter {
@@ -106,8 +138,21 @@ class ChatbookZipWriter {
   private readonly paths = new EntryPathRegistry();
   private readonly defaultDosDateTime = dosDateTime(new Date());
   private readonly inventory: InventoryRecord[] = [];
-  private readonly centralDirectory: Buffer[] = [];
-  private centralDirectoryBytes = 0;
+  private readonly centralDirectory = new CentralDirectory();
+  /** Header fields of the entry being written, reused for every entry. */
+  private readonly fields: HeaderFields = {
+    nameLength: 0,
+    utf8: false,
+    method: METHOD_STORED,
+    crc32: 0,
+    compressedSize: 0,
+    uncompressedSize: 0,
+    localHeaderOffset: 0,
+    dosDateTime: 0,
+    usesDataDescriptor: false,
+  };
+  /** SHA-256 digests still being computed off-thread; all settle before the manifest is built. */
+  private readonly pendingHashes: Promise<void>[] = [];
   private entryCount = 0;
   private uncompressedBytes = 0;
   private readonly lookahead: PendingEntry[] = [];
@@ -124,18 +169,22 @@ class ChatbookZipWriter {
     this.checkOptions();
     try {
       const readme = this.options.readme ?? defaultReadme(this.options.manifest, this.options.version);
-      this.enqueue({ path: README_PATH, body: readme }, Buffer.from(readme));
+      this.enqueue({ path: README_PATH }, Buffer.from(readme));
       for await (const entry of this.options.entries) {
         this.paths.add(entry.path);
         const body = entry.body;
         if (typeof body === 'string' || Buffer.isBuffer(body)) {
           const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-          if (bytes.length > STREAM_BODIES_ABOVE) {
+          if (bytes.length >= OFFLOAD_HASH_ABOVE && !this.shouldDeflate(entry.path)) {
+            await this.drainLookahead();
+            await this.writeLargeStoredEntry(entry, bytes);
+          } else if (bytes.length > STREAM_BODIES_ABOVE) {
             await this.drainLookahead();
             await this.writeStreamedEntry(entry, sliceBody(bytes));
           } else {
             this.enqueue(entry, bytes);
-            await this.trimLookahead();
+            if (this.lookaheadBytes > LOOKAHEAD_MAX_BYTES || this.lookahead.length > LOOKAHEAD_MAX_ENTRIES)
+              await this.trimLookahead();
           }
         } else {
           await this.drainLookahead();
@@ -143,12 +192,13 @@ class ChatbookZipWriter {
         }
       }
       await this.drainLookahead();
+      await Promise.all(this.pendingHashes);
       const manifest = this.finalManifest();
       await this.writeManifest(manifest);
       const centralDirectoryOffset = this.output.offset;
-      for (const record of this.centralDirectory) this.output.write(record);
+      for (const piece of this.centralDirectory.pieces()) this.output.write(piece);
       this.output.write(
-        endOfCentralDirectory(this.entryCount, this.centralDirectoryBytes, centralDirectoryOffset),
+        endOfCentralDirectory(this.entryCount, this.centralDirectory.bytes, centralDirectoryOffset),
       );
       const archive = this.output.finish();
       return {
@@ -182,18 +232,27 @@ class ChatbookZipWriter {
     return this.level > 0 && !isAlreadyCompressed(path);
   }
 
-  private enqueue(
-    entry: Pick<ChatbookEntry, 'path' | 'contentItemIds' | 'modifiedAt'> & { body: unknown },
-    body: Buffer,
-  ): void {
-    this.lookahead.push({
-      path: entry.path,
+  private enqueue(entry: Pick<ChatbookEntry, 'path' | 'contentItemIds' | 'modifiedAt'>, body: Buffer): void {
+    const path = entry.path;
+    const utf8 = !isAscii(path);
+    const pending: PendingEntry = {
+      path,
+      nameLength: utf8 ? Buffer.byteLength(path) : path.length,
+      utf8,
       body,
+      deflate: this.shouldDeflate(path),
+      done: false,
+      crc32: 0,
+      sha256Hex: '',
+      deflated: undefined,
+      batch: undefined,
+      size: body.length,
       contentItemIds: entry.contentItemIds ?? [],
       dosDateTime: entry.modifiedAt ? dosDateTime(entry.modifiedAt) : this.defaultDosDateTime,
-      digest: this.processor.digest(body, this.shouldDeflate(entry.path)),
-    });
+    };
+    this.lookahead.push(pending);
     this.lookaheadBytes += body.length;
+    this.processor.submit(pending);
   }
 
   /** Writes out the oldest digested entries while the lookahead is over its bounds. */
@@ -203,47 +262,80 @@ class ChatbookZipWriter {
     }
   }
 
+  /** Writes out every entry in the lookahead; queued bodies not yet sent to a worker are digested inline. */
   private async drainLookahead(): Promise<void> {
-    this.processor.flush();
+    this.processor.finishQueuedInline();
     while (this.lookahead.length > 0) await this.writeOldest();
   }
 
   private async writeOldest(): Promise<void> {
-    const pending = this.lookahead.shift()!;
+    const pending = this.lookahead[0]!;
+    const settled = this.processor.settle(pending);
+    if (settled) await settled;
+    this.lookahead.shift();
     this.lookaheadBytes -= pending.body.length;
-    const digest = await pending.digest;
-    const data = digest.deflated ?? pending.body;
-    const record = this.newRecord(
-      pending.path,
-      pending.dosDateTime,
-      digest.deflated ? METHOD_DEFLATED : METHOD_STORED,
-    );
-    record.crc32 = digest.crc32;
-    record.compressedSize = data.length;
-    record.uncompressedSize = pending.body.length;
-    record.usesDataDescriptor = false;
-    const utf8 = !isAscii(pending.path);
-    this.output.write(localFileHeader(record, utf8));
+    const data = pending.deflated ?? pending.body;
+    const fields = this.fields;
+    fields.nameLength = pending.nameLength;
+    fields.utf8 = pending.utf8;
+    fields.method = pending.deflated ? METHOD_DEFLATED : METHOD_STORED;
+    fields.crc32 = pending.crc32;
+    fields.compressedSize = data.length;
+    fields.uncompressedSize = pending.body.length;
+    fields.localHeaderOffset = this.output.offset;
+    fields.dosDateTime = pending.dosDateTime;
+    fields.usesDataDescriptor = false;
+    const headerLength = localHeaderLength(fields);
+    const at = this.output.reserve(headerLength);
+    writeLocalHeader(this.output.block, at, fields, pending.path);
+    this.output.advance(headerLength);
     this.output.write(data);
-    this.finishEntry(record, utf8, {
-      path: pending.path,
-      size: pending.body.length,
-      sha256Hex: digest.sha256Hex,
-      contentItemIds: pending.contentItemIds,
-    });
+    // The entry lives on as its inventory record; its bodies can go.
+    pending.body = EMPTY;
+    pending.deflated = undefined;
+    this.finishEntry(pending.path, pending);
     if (this.output.blocked) await this.output.ready();
+  }
+
+  /**
+   * A large stored body (media): its SHA-256 runs on a worker while this thread computes the CRC, writes
+   * the body out and hashes the archive, so the two hashes run on different cores.
+   */
+  private async writeLargeStoredEntry(entry: ChatbookEntry, body: Buffer): Promise<void> {
+    const record: InventoryRecord = {
+      path: entry.path,
+      size: body.length,
+      sha256Hex: '',
+      contentItemIds: entry.contentItemIds ?? [],
+    };
+    const { digest } = await this.processor.hashOffThread(body);
+    const hashed = digest.then((hex) => {
+      record.sha256Hex = hex;
+    });
+    hashed.catch(() => undefined);
+    this.pendingHashes.push(hashed);
+    const crc = crc32(body);
+    // Waits before writing rather than after: the previous body drains while this one is read and CRC'd.
+    if (this.output.blocked) await this.output.ready();
+    const fields = this.startEntry(entry, METHOD_STORED);
+    fields.crc32 = crc;
+    fields.compressedSize = body.length;
+    fields.uncompressedSize = body.length;
+    fields.usesDataDescriptor = false;
+    this.output.write(localFileHeader(this.asRecord(entry.path), fields.utf8));
+    this.output.write(body);
+    this.finishEntry(entry.path, record);
   }
 
   /** A body of unknown size: local header without sizes, data, then a data descriptor. */
   private async writeStreamedEntry(entry: ChatbookEntry, body: AsyncIterable<Uint8Array>): Promise<void> {
     const deflate = this.shouldDeflate(entry.path);
-    const record = this.newRecord(
-      entry.path,
-      entry.modifiedAt ? dosDateTime(entry.modifiedAt) : this.defaultDosDateTime,
-      deflate ? METHOD_DEFLATED : METHOD_STORED,
-    );
-    const utf8 = !isAscii(entry.path);
-    this.output.write(localFileHeader(record, utf8));
+    const fields = this.startEntry(entry, deflate ? METHOD_DEFLATED : METHOD_STORED);
+    fields.usesDataDescriptor = true;
+    const utf8 = fields.utf8;
+    const localHeaderOffset = fields.localHeaderOffset;
+    const dateTime = fields.dosDateTime;
+    this.output.write(localFileHeader(this.asRecord(entry.path), utf8));
     const hash = createHash('sha256');
     let crc = 0;
     let size = 0;
@@ -287,11 +379,18 @@ class ChatbookZipWriter {
         throw error;
       }
     }
-    record.crc32 = crc >>> 0;
-    record.compressedSize = compressed;
-    record.uncompressedSize = size;
+    const record = { crc32: crc >>> 0, compressedSize: compressed, uncompressedSize: size };
     this.output.write(dataDescriptor(record));
-    this.finishEntry(record, utf8, {
+    // Awaits above may have let nothing else run, but the fields object is shared: set it afresh.
+    Object.assign(this.fields, record, {
+      nameLength: fields.nameLength,
+      utf8,
+      method: deflate ? METHOD_DEFLATED : METHOD_STORED,
+      localHeaderOffset,
+      dosDateTime: dateTime,
+      usesDataDescriptor: true,
+    });
+    this.finishEntry(entry.path, {
       path: entry.path,
       size,
       sha256Hex: hash.digest('hex'),
@@ -318,44 +417,51 @@ class ChatbookZipWriter {
       if (kept && size <= MANIFEST_KEEP_BYTES) kept.push(chunk);
       else kept = undefined;
     }
-    const record = this.newRecord(MANIFEST_PATH, this.defaultDosDateTime, METHOD_STORED);
-    record.crc32 = crc >>> 0;
-    record.compressedSize = size;
-    record.uncompressedSize = size;
-    record.usesDataDescriptor = false;
-    this.output.write(localFileHeader(record, false));
+    const fields = this.startEntry({ path: MANIFEST_PATH }, METHOD_STORED);
+    fields.crc32 = crc >>> 0;
+    fields.compressedSize = size;
+    fields.uncompressedSize = size;
+    fields.usesDataDescriptor = false;
+    this.output.write(localFileHeader(this.asRecord(MANIFEST_PATH), false));
     for (const chunk of kept ?? manifestJsonChunks(manifest)) {
       this.output.write(chunk);
       if (this.output.blocked) await this.output.ready();
     }
+    this.fields.crc32 = crc >>> 0;
+    this.fields.compressedSize = size;
+    this.fields.uncompressedSize = size;
     this.entryCount++;
     this.uncompressedBytes += size;
-    this.addCentralRecord(centralDirectoryHeader(record, false));
+    this.centralDirectory.add(this.fields, MANIFEST_PATH);
   }
 
-  private newRecord(path: string, dateTime: number, method: number): EntryRecord {
-    return {
-      name: Buffer.from(path),
-      method,
-      crc32: 0,
-      compressedSize: 0,
-      uncompressedSize: 0,
-      localHeaderOffset: this.output.offset,
-      dosDateTime: dateTime,
-      usesDataDescriptor: true,
-    };
+  /** Fills the shared header fields for a new entry starting at the current output offset. */
+  private startEntry(entry: Pick<ChatbookEntry, 'path' | 'modifiedAt'>, method: number): HeaderFields {
+    const fields = this.fields;
+    const utf8 = !isAscii(entry.path);
+    fields.nameLength = utf8 ? Buffer.byteLength(entry.path) : entry.path.length;
+    fields.utf8 = utf8;
+    fields.method = method;
+    fields.crc32 = 0;
+    fields.compressedSize = 0;
+    fields.uncompressedSize = 0;
+    fields.localHeaderOffset = this.output.offset;
+    fields.dosDateTime = entry.modifiedAt ? dosDateTime(entry.modifiedAt) : this.defaultDosDateTime;
+    fields.usesDataDescriptor = true;
+    return fields;
   }
 
-  private finishEntry(record: EntryRecord, utf8: boolean, inventory: InventoryRecord): void {
+  /** The shared fields as an EntryRecord, for the rare records built as buffers of their own. */
+  private asRecord(path: string): EntryRecord {
+    return { ...this.fields, name: Buffer.from(path) };
+  }
+
+  /** Counts the entry (whose header fields are in `this.fields`) and records it for the manifest. */
+  private finishEntry(path: string, inventory: InventoryRecord): void {
     this.entryCount++;
-    this.uncompressedBytes += record.uncompressedSize;
+    this.uncompressedBytes += this.fields.uncompressedSize;
     this.inventory.push(inventory);
-    this.addCentralRecord(centralDirectoryHeader(record, utf8));
-  }
-
-  private addCentralRecord(header: Buffer): void {
-    this.centralDirectory.push(header);
-    this.centralDirectoryBytes += header.length;
+    this.centralDirectory.add(this.fields, path);
   }
 }
 

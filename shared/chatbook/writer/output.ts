@@ -12,7 +12,7 @@ export class ArchiveOutput {
   readonly stream: Readable;
   private readonly hash = createHash('sha256');
   private readonly blockSize: number;
-  private block: Buffer;
+  private currentBlock: Buffer;
   private blockUsed = 0;
   private bytesPushed = 0;
   private resumeProducer: (() => void) | undefined;
@@ -20,7 +20,7 @@ export class ArchiveOutput {
 
   constructor(options: { highWaterMark: number; blockSize: number }) {
     this.blockSize = options.blockSize;
-    this.block = Buffer.allocUnsafe(this.blockSize);
+    this.currentBlock = Buffer.allocUnsafe(this.blockSize);
     this.stream = new Readable({
       highWaterMark: options.highWaterMark,
       read: () => {
@@ -45,6 +45,24 @@ export class ArchiveOutput {
     return this.failure !== undefined || this.stream.readableLength >= this.stream.readableHighWaterMark;
   }
 
+  /**
+   * Makes room for `length` bytes (at most the block size) in the current block and returns where they go:
+   * the caller writes them into `block` at that position, then calls `advance(length)`.
+   */
+  reserve(length: number): number {
+    if (this.blockUsed + length > this.blockSize) this.flushBlock();
+    return this.blockUsed;
+  }
+
+  /** The current coalescing block (valid until the next write, reserve or advance). */
+  get block(): Buffer {
+    return this.currentBlock;
+  }
+
+  advance(length: number): void {
+    this.blockUsed += length;
+  }
+
   write(data: Buffer): void {
     if (data.length >= COALESCE_BELOW) {
       this.flushBlock();
@@ -52,7 +70,7 @@ export class ArchiveOutput {
       return;
     }
     if (this.blockUsed + data.length > this.blockSize) this.flushBlock();
-    data.copy(this.block, this.blockUsed);
+    data.copy(this.currentBlock, this.blockUsed);
     this.blockUsed += data.length;
   }
 
@@ -80,9 +98,9 @@ export class ArchiveOutput {
 
   private flushBlock(): void {
     if (this.blockUsed === 0) return;
-    const filled = this.block.subarray(0, this.blockUsed);
+    const filled = this.currentBlock.subarray(0, this.blockUsed);
     // A fresh block each time: the pushed one now belongs to the consumer.
-    this.block = Buffer.allocUnsafe(this.blockSize);
+    this.currentBlock = Buffer.allocUnsafe(this.blockSize);
     this.blockUsed = 0;
     this.push(filled);
   }

@@ -20,17 +20,34 @@ export function assertSafeEntryPath(path: string): void {
   }
 }
 
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/** One pass over the characters; the common (safe) path allocates nothing. */
 function unsafePathProblem(path: string): string | undefined {
-  if (path.length === 0) return 'empty';
-  if (Buffer.byteLength(path) > MAX_PATH_BYTES) return 'too long';
-  if (path.includes('\0')) return 'NUL character';
-  if (path.includes('\\')) return 'backslash';
-  if (path.startsWith('/')) return 'absolute';
-  if (/^[A-Za-z]:/.test(path)) return 'drive letter';
-  if (path.startsWith('~')) return 'home-relative';
-  for (const segment of path.split('/')) {
-    if (segment === '') return 'empty segment or trailing slash';
-    if (segment === '.' || segment === '..') return 'dot segment';
+  const length = path.length;
+  if (length === 0) return 'empty';
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: only long paths need their byte length measured.
+  if (length > MAX_PATH_BYTES / 3 && Buffer.byteLength(path) > MAX_PATH_BYTES) return 'too long';
+  const first = path.charCodeAt(0);
+  if (first === SLASH) return 'absolute';
+  if (first === 0x7e) return 'home-relative';
+  if (length > 1 && path.charCodeAt(1) === 0x3a && (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a)
+    return 'drive letter';
+  let segmentStart = 0;
+  for (let i = 0; i <= length; i++) {
+    const code = i < length ? path.charCodeAt(i) : SLASH;
+    if (code === 0) return 'NUL character';
+    if (code === 0x5c) return 'backslash';
+    if (code !== SLASH) continue;
+    const segmentLength = i - segmentStart;
+    if (segmentLength === 0) return 'empty segment or trailing slash';
+    if (
+      path.charCodeAt(segmentStart) === DOT &&
+      (segmentLength === 1 || (segmentLength === 2 && path.charCodeAt(segmentStart + 1) === DOT))
+    )
+      return 'dot segment';
+    segmentStart = i + 1;
   }
   return undefined;
 }

@@ -46,47 +46,93 @@ export function isAscii(text: string): boolean {
   return true;
 }
 
-function generalFlags(record: Pick<EntryRecord, 'name' | 'usesDataDescriptor'>, utf8: boolean): number {
-  return (record.usesDataDescriptor ? FLAG_DATA_DESCRIPTOR : 0) | (utf8 ? FLAG_UTF8_NAME : 0);
+/** Everything a local or central header holds but the name itself (written from a string or bytes). */
+export interface HeaderFields {
+  nameLength: number;
+  utf8: boolean;
+  method: number;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  localHeaderOffset: number;
+  dosDateTime: number;
+  usesDataDescriptor: boolean;
+}
+
+function generalFlags(fields: HeaderFields): number {
+  return (fields.usesDataDescriptor ? FLAG_DATA_DESCRIPTOR : 0) | (fields.utf8 ? FLAG_UTF8_NAME : 0);
+}
+
+function writeName(target: Buffer, at: number, name: string | Buffer, length: number): void {
+  if (typeof name === 'string') target.write(name, at, length, 'utf8');
+  else name.copy(target, at);
+}
+
+function localZip64(fields: HeaderFields): boolean {
+  return (
+    !fields.usesDataDescriptor &&
+    (fields.compressedSize >= UINT32_LIMIT || fields.uncompressedSize >= UINT32_LIMIT)
+  );
+}
+
+export function localHeaderLength(fields: HeaderFields): number {
+  return 30 + fields.nameLength + (localZip64(fields) ? 20 : 0);
 }
 
 /**
- * Local file header. With a data descriptor, CRC and sizes are zero here and follow the data; otherwise
- * they are known and, when either size reaches 4 GiB, both go in a ZIP64 extra field.
+ * Local file header, written in place; returns its length. With a data descriptor, CRC and sizes are zero
+ * here and follow the data; otherwise they are known and, when either size reaches 4 GiB, both go in a
+ * ZIP64 extra field.
  */
-export function localFileHeader(record: EntryRecord, utf8: boolean): Buffer {
-  const zip64 =
-    !record.usesDataDescriptor &&
-    (record.compressedSize >= UINT32_LIMIT || record.uncompressedSize >= UINT32_LIMIT);
+export function writeLocalHeader(
+  target: Buffer,
+  at: number,
+  fields: HeaderFields,
+  name: string | Buffer,
+): number {
+  const zip64 = localZip64(fields);
   const extraLength = zip64 ? 20 : 0;
-  const header = Buffer.allocUnsafe(30 + record.name.length + extraLength);
-  header.writeUInt32LE(0x04034b50, 0);
-  header.writeUInt16LE(zip64 ? VERSION_ZIP64 : VERSION_DEFAULT, 4);
-  header.writeUInt16LE(generalFlags(record, utf8), 6);
-  header.writeUInt16LE(record.method, 8);
-  header.writeUInt32LE(record.dosDateTime, 10);
-  if (record.usesDataDescriptor) {
-    header.fill(0, 14, 26);
+  target.writeUInt32LE(0x04034b50, at);
+  target.writeUInt16LE(zip64 ? VERSION_ZIP64 : VERSION_DEFAULT, at + 4);
+  target.writeUInt16LE(generalFlags(fields), at + 6);
+  target.writeUInt16LE(fields.method, at + 8);
+  target.writeUInt32LE(fields.dosDateTime, at + 10);
+  if (fields.usesDataDescriptor) {
+    target.fill(0, at + 14, at + 26);
   } else {
-    header.writeUInt32LE(record.crc32, 14);
-    header.writeUInt32LE(zip64 ? UINT32_LIMIT : record.compressedSize, 18);
-    header.writeUInt32LE(zip64 ? UINT32_LIMIT : record.uncompressedSize, 22);
+    target.writeUInt32LE(fields.crc32, at + 14);
+    target.writeUInt32LE(zip64 ? UINT32_LIMIT : fields.compressedSize, at + 18);
+    target.writeUInt32LE(zip64 ? UINT32_LIMIT : fields.uncompressedSize, at + 22);
   }
-  header.writeUInt16LE(record.name.length, 26);
-  header.writeUInt16LE(extraLength, 28);
-  record.name.copy(header, 30);
+  target.writeUInt16LE(fields.nameLength, at + 26);
+  target.writeUInt16LE(extraLength, at + 28);
+  writeName(target, at + 30, name, fields.nameLength);
   if (zip64) {
-    const extra = 30 + record.name.length;
-    header.writeUInt16LE(0x0001, extra);
-    header.writeUInt16LE(16, extra + 2);
-    writeUInt64(header, record.uncompressedSize, extra + 4);
-    writeUInt64(header, record.compressedSize, extra + 12);
+    const extra = at + 30 + fields.nameLength;
+    target.writeUInt16LE(0x0001, extra);
+    target.writeUInt16LE(16, extra + 2);
+    writeUInt64(target, fields.uncompressedSize, extra + 4);
+    writeUInt64(target, fields.compressedSize, extra + 12);
   }
+  return 30 + fields.nameLength + extraLength;
+}
+
+function fieldsOf(record: EntryRecord, utf8: boolean): HeaderFields {
+  return { ...record, nameLength: record.name.length, utf8 };
+}
+
+/** Local file header as a new buffer (see writeLocalHeader). */
+export function localFileHeader(record: EntryRecord, utf8: boolean): Buffer {
+  const fields = fieldsOf(record, utf8);
+  const header = Buffer.allocUnsafe(localHeaderLength(fields));
+  writeLocalHeader(header, 0, fields, record.name);
   return header;
 }
 
 /** Data descriptor after a streamed entry; 8-byte sizes (ZIP64 form) only when a size needs them. */
-export function dataDescriptor(record: EntryRecord): Buffer {
+export function dataDescriptor(
+  record: Pick<EntryRecord, 'crc32' | 'compressedSize' | 'uncompressedSize'>,
+): Buffer {
   const zip64 = record.compressedSize >= UINT32_LIMIT || record.uncompressedSize >= UINT32_LIMIT;
   const descriptor = Buffer.allocUnsafe(zip64 ? 24 : 16);
   descriptor.writeUInt32LE(0x08074b50, 0);
@@ -101,47 +147,72 @@ export function dataDescriptor(record: EntryRecord): Buffer {
   return descriptor;
 }
 
-/** Central directory file header, with a ZIP64 extra field for whichever values reach 4 GiB. */
-export function centralDirectoryHeader(record: EntryRecord, utf8: boolean): Buffer {
-  const bigUncompressed = record.uncompressedSize >= UINT32_LIMIT;
-  const bigCompressed = record.compressedSize >= UINT32_LIMIT;
-  const bigOffset = record.localHeaderOffset >= UINT32_LIMIT;
-  const zip64Fields = (bigUncompressed ? 1 : 0) + (bigCompressed ? 1 : 0) + (bigOffset ? 1 : 0);
+function centralZip64Fields(fields: HeaderFields): number {
+  return (
+    (fields.uncompressedSize >= UINT32_LIMIT ? 1 : 0) +
+    (fields.compressedSize >= UINT32_LIMIT ? 1 : 0) +
+    (fields.localHeaderOffset >= UINT32_LIMIT ? 1 : 0)
+  );
+}
+
+export function centralHeaderLength(fields: HeaderFields): number {
+  const zip64Fields = centralZip64Fields(fields);
+  return 46 + fields.nameLength + (zip64Fields > 0 ? 4 + 8 * zip64Fields : 0);
+}
+
+/** Central directory file header, written in place, with a ZIP64 extra field for whichever values reach 4 GiB. */
+export function writeCentralHeader(
+  target: Buffer,
+  at: number,
+  fields: HeaderFields,
+  name: string | Buffer,
+): number {
+  const bigUncompressed = fields.uncompressedSize >= UINT32_LIMIT;
+  const bigCompressed = fields.compressedSize >= UINT32_LIMIT;
+  const bigOffset = fields.localHeaderOffset >= UINT32_LIMIT;
+  const zip64Fields = centralZip64Fields(fields);
   const extraLength = zip64Fields > 0 ? 4 + 8 * zip64Fields : 0;
-  const header = Buffer.allocUnsafe(46 + record.name.length + extraLength);
-  header.writeUInt32LE(0x02014b50, 0);
-  header.writeUInt16LE(VERSION_MADE_BY, 4);
-  header.writeUInt16LE(zip64Fields > 0 ? VERSION_ZIP64 : VERSION_DEFAULT, 6);
-  header.writeUInt16LE(generalFlags(record, utf8), 8);
-  header.writeUInt16LE(record.method, 10);
-  header.writeUInt32LE(record.dosDateTime, 12);
-  header.writeUInt32LE(record.crc32, 16);
-  header.writeUInt32LE(bigCompressed ? UINT32_LIMIT : record.compressedSize, 20);
-  header.writeUInt32LE(bigUncompressed ? UINT32_LIMIT : record.uncompressedSize, 24);
-  header.writeUInt16LE(record.name.length, 28);
-  header.writeUInt16LE(extraLength, 30);
-  header.writeUInt16LE(0, 32); // comment length
-  header.writeUInt16LE(0, 34); // disk number start
-  header.writeUInt16LE(0, 36); // internal attributes
-  header.writeUInt32LE(REGULAR_FILE_ATTRIBUTES, 38);
-  header.writeUInt32LE(bigOffset ? UINT32_LIMIT : record.localHeaderOffset, 42);
-  record.name.copy(header, 46);
+  target.writeUInt32LE(0x02014b50, at);
+  target.writeUInt16LE(VERSION_MADE_BY, at + 4);
+  target.writeUInt16LE(zip64Fields > 0 ? VERSION_ZIP64 : VERSION_DEFAULT, at + 6);
+  target.writeUInt16LE(generalFlags(fields), at + 8);
+  target.writeUInt16LE(fields.method, at + 10);
+  target.writeUInt32LE(fields.dosDateTime, at + 12);
+  target.writeUInt32LE(fields.crc32, at + 16);
+  target.writeUInt32LE(bigCompressed ? UINT32_LIMIT : fields.compressedSize, at + 20);
+  target.writeUInt32LE(bigUncompressed ? UINT32_LIMIT : fields.uncompressedSize, at + 24);
+  target.writeUInt16LE(fields.nameLength, at + 28);
+  target.writeUInt16LE(extraLength, at + 30);
+  target.writeUInt16LE(0, at + 32); // comment length
+  target.writeUInt16LE(0, at + 34); // disk number start
+  target.writeUInt16LE(0, at + 36); // internal attributes
+  target.writeUInt32LE(REGULAR_FILE_ATTRIBUTES, at + 38);
+  target.writeUInt32LE(bigOffset ? UINT32_LIMIT : fields.localHeaderOffset, at + 42);
+  writeName(target, at + 46, name, fields.nameLength);
   if (zip64Fields > 0) {
-    let at = 46 + record.name.length;
-    header.writeUInt16LE(0x0001, at);
-    header.writeUInt16LE(8 * zip64Fields, at + 2);
-    at += 4;
+    let extra = at + 46 + fields.nameLength;
+    target.writeUInt16LE(0x0001, extra);
+    target.writeUInt16LE(8 * zip64Fields, extra + 2);
+    extra += 4;
     // APPNOTE 4.5.3: only the fields whose header value is 0xFFFFFFFF, in this order.
     if (bigUncompressed) {
-      writeUInt64(header, record.uncompressedSize, at);
-      at += 8;
+      writeUInt64(target, fields.uncompressedSize, extra);
+      extra += 8;
     }
     if (bigCompressed) {
-      writeUInt64(header, record.compressedSize, at);
-      at += 8;
+      writeUInt64(target, fields.compressedSize, extra);
+      extra += 8;
     }
-    if (bigOffset) writeUInt64(header, record.localHeaderOffset, at);
+    if (bigOffset) writeUInt64(target, fields.localHeaderOffset, extra);
   }
+  return 46 + fields.nameLength + extraLength;
+}
+
+/** Central directory file header as a new buffer (see writeCentralHeader). */
+export function centralDirectoryHeader(record: EntryRecord, utf8: boolean): Buffer {
+  const fields = fieldsOf(record, utf8);
+  const header = Buffer.allocUnsafe(centralHeaderLength(fields));
+  writeCentralHeader(header, 0, fields, record.name);
   return header;
 }
 

@@ -199,6 +199,32 @@ describe('writeChatbook', () => {
     assert.equal(result.archiveSha256, sha256(archive));
   });
 
+  it('hashes large stored media off-thread, in order between small entries, with a correct inventory', async () => {
+    const media = [randomBytes(5 * 1024 * 1024), randomBytes(9 * 1024 * 1024 + 3)];
+    const entries: ChatbookEntry[] = [
+      { path: 'content/media/media_1.json', body: text(1, 2000), contentItemIds: ['1'] },
+      { path: 'content/media/files/media_1/file_1.mp4', body: media[0]!, contentItemIds: ['1'] },
+      { path: 'content/media/media_2.json', body: text(2, 2000), contentItemIds: ['2'] },
+      { path: 'content/media/files/media_2/file_1.jpg', body: media[1]!, contentItemIds: ['2'] },
+      { path: 'content/notes/note_3.md', body: text(3, 4000) },
+    ];
+    const { archive, result } = await writeToBuffer({ entries: fromArray(entries), version: '1.1.0' });
+    const read = await readZip(archive);
+    assert.deepEqual(
+      read.map((entry) => entry.name),
+      ['README.md', ...entries.map((entry) => entry.path), 'manifest.json'],
+    );
+    assert.ok(read[2]!.data.equals(media[0]!));
+    assert.equal(read[2]!.method, 0);
+    assert.ok(read[4]!.data.equals(media[1]!));
+    const inventory = result.manifest.file_inventory as { path: string; integrity: { value: string } }[];
+    for (const entry of read.slice(0, -1)) {
+      const item = inventory.find((candidate) => candidate.path === entry.name)!;
+      assert.equal(item.integrity.value, `sha256:${sha256(entry.data)}`, entry.name);
+    }
+    assert.equal(result.archiveSha256, sha256(archive));
+  });
+
   it('switches to ZIP64 end records past 65,535 entries', async () => {
     const count = 70_000;
     async function* tiny(): AsyncGenerator<ChatbookEntry> {
