@@ -6,6 +6,6 @@ import { httpRoute } from '../../shared/http/handler';
 export const handler = httpRoute({}, ({ event }) => {
   throw new NotFoundError(
     'route_not_found',
-    `There is no route ${event.requestContext.http.method} ${event.rawPath}. See the API reference in the README for the routes this service has.`,
+    `There is no route ${event.requestContext.http.method} ${event.rawPath.slice(0, 200)}. See the API reference in the README for the routes this service has.`,
   );
 });

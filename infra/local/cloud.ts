@@ -108,6 +108,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The host's own AWS settings must not leak into the functions.
     if (value !== undefined && !key.startsWith('AWS_')) baseEnv[key] = value;
   }
+  // The Step Functions endpoint invokes the functions, and the functions need its URL: the host gets this
+  // object now and it is completed before any function starts (workers start on first invocation).
   const functionEnv: Record<string, string> = { ...baseEnv };
   const lambdas = new LambdaHost(assembly.functions.values(), bundles, functionEnv);
   const stepFunctions = new LocalStepFunctions(assembly.stateMachines, lambdas);
