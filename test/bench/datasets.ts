@@ -314,9 +314,25 @@ export function datasetManifest(
   version: '1.0.0' | '1.1.0',
   options: DatasetOptions = {},
 ): Record<string, unknown> {
+  function* paths(): Generator<string> {
+    if (name !== 'media') for (const file of datasetFiles(name, options)) yield file.path;
+  }
+  return datasetManifestFromPaths(name, version, paths(), options);
+}
+
+/**
+ * `datasetManifest` from the dataset's paths in order (e.g. a listing saved by `materialize`'s caller),
+ * without generating the bodies again: the same manifest, built as production builds one (from rows).
+ */
+export function datasetManifestFromPaths(
+  name: DatasetName,
+  version: '1.0.0' | '1.1.0',
+  paths: Iterable<string>,
+  options: DatasetOptions = {},
+): Record<string, unknown> {
   const contentItems: Record<string, unknown>[] = [];
-  for (const file of name === 'media' ? [] : datasetFiles(name, options)) {
-    const match = /^content\/[a-z_]+\/([a-z_]+?)_(\d+)\.(json|md)$/.exec(file.path);
+  for (const path of name === 'media' ? [] : paths) {
+    const match = /^content\/[a-z_]+\/([a-z_]+?)_(\d+)\.(json|md)$/.exec(path);
     if (!match) continue;
     const type = match[1] === 'document' ? 'generated_document' : match[1]!;
     contentItems.push({
@@ -328,7 +344,7 @@ export function datasetManifest(
       updated_at: null,
       tags: [],
       metadata: {},
-      file_path: file.path,
+      file_path: path,
       checksum: null,
     });
   }

@@ -18,16 +18,10 @@ import {
   isSmallEntry,
   needsLocalExtra,
   readLocalHeader,
+  verifySmall,
 } from './entry-data';
 import type { ReadRange } from './entry-data';
-import {
-  DEFAULT_LIMITS,
-  checkArchiveSize,
-  checkDirectory,
-  checkEntryCount,
-  entriesByOffset,
-  pathProblem,
-} from './rules';
+import { DEFAULT_LIMITS, checkArchiveSize, checkDirectory, checkEntryCount, pathProblem } from './rules';
 import type { ChatbookLimits } from './rules';
 import type { RandomAccessSource } from './sources';
 import {
@@ -125,26 +119,25 @@ export async function openChatbook(
   const location = await locateCentralDirectory(source);
   checkEntryCount(location.entryCount, limits);
   const directory = await readCentralDirectory(source, location);
-  checkDirectory(directory, limits);
+  const inOffsetOrder = checkDirectory(directory, limits);
+  const allEntries = directory.entries;
 
   const files = new Map<string, ZipEntry>();
-  for (const entry of directory.entries) if (!entry.isDirectory) files.set(entry.name, entry);
-  const inOffsetOrder = entriesByOffset(directory.entries);
-  const following = new Map<number, ZipEntry | undefined>();
-  inOffsetOrder.forEach((entry, position) => following.set(entry.index, inOffsetOrder[position + 1]));
-  const dataStarts = new Map<number, number>();
+  for (const entry of allEntries) if (!entry.isDirectory) files.set(entry.name, entry);
+  // Indexed by entry index (arrays, not maps: 100,000 entries are common): the next entry in file order (-1
+  // for the last), and where each entry's data starts once its local header has been checked (-1 before).
+  const nextInFile = new Int32Array(allEntries.length).fill(-1);
+  for (let position = 1; position < inOffsetOrder.length; position++)
+    nextInFile[inOffsetOrder[position - 1]!.index] = inOffsetOrder[position]!.index;
+  const dataStarts = new Float64Array(allEntries.length).fill(-1);
+  const nextStart = (next: number): number =>
+    next < 0 ? directory.centralDirectoryOffset : allEntries[next]!.localHeaderOffset;
   const localHeader = async (read: ReadRange, entry: ZipEntry): Promise<number> => {
-    const known = dataStarts.get(entry.index);
-    if (known !== undefined) return known;
-    const next = following.get(entry.index);
-    const dataStart = await readLocalHeader(
-      read,
-      source.size,
-      entry,
-      next?.localHeaderOffset ?? directory.centralDirectoryOffset,
-      next?.index ?? -1,
-    );
-    dataStarts.set(entry.index, dataStart);
+    const known = dataStarts[entry.index]!;
+    if (known >= 0) return known;
+    const next = nextInFile[entry.index]!;
+    const dataStart = await readLocalHeader(read, source.size, entry, nextStart(next), next);
+    dataStarts[entry.index] = dataStart;
     return dataStart;
   };
   const directRead: ReadRange = (offset, length) => source.read(offset, length);
@@ -198,7 +191,8 @@ export async function openChatbook(
   const warnings = [...parsed.warnings];
 
   // 3. Every content item's file, and (1.1.0) every inventory record, must name a file that is there.
-  const itemFiles: { ref: ContentItemRef; path: string }[] = [];
+  const itemFiles: { ref: ContentItemRef; path: string; entry: ZipEntry }[] = [];
+  const isItemFile = new Uint8Array(allEntries.length);
   manifest.content_items.forEach((ref, itemIndex) => {
     // parseManifest already warns that items of unknown types are skipped.
     if (!isContentType(ref.type)) return;
@@ -211,7 +205,8 @@ export async function openChatbook(
         { itemIndex },
       );
     }
-    if (!files.has(path)) {
+    const entry = files.get(path);
+    if (!entry) {
       if (declared == null && isUnbundled(ref)) {
         warnings.push(`Content item ${itemIndex} is not bundled in the archive; it was skipped.`);
         return;
@@ -222,36 +217,31 @@ export async function openChatbook(
         { itemIndex },
       );
     }
-    itemFiles.push({ ref, path });
+    isItemFile[entry.index] = 1;
+    itemFiles.push({ ref, path, entry });
   });
   const expectedDigests = checkInventory(manifest, files);
 
   // 4. One pass over all data, in file order: local headers, exact layout, sizes, CRC-32 and SHA-256.
-  const itemPaths = new Set(itemFiles.map((item) => item.path));
-  const itemCache = new Map<string, Buffer>();
+  // Item files inflated here are kept (by entry index) for items(), packed into shared slabs.
+  const itemCache: (Buffer | undefined)[] = [];
   const reader = new ReadAhead(source, readAheadBytes);
   let verifiedFiles = 0;
   let inventoryVerifiedFiles = 0;
   let uncompressedBytes = 0;
   for (const entry of inOffsetOrder) {
-    // Synchronous fast path while the window holds the bytes: one promise per entry costs more than inflating it.
-    const fixed = dataStarts.has(entry.index)
-      ? undefined
-      : reader.peek(entry.localHeaderOffset, LOCAL_HEADER_LENGTH + entry.nameBytes.length);
-    let dataStart: number;
-    if (fixed && !needsLocalExtra(fixed)) {
-      const next = following.get(entry.index);
-      dataStart = checkLocalHeader(
-        fixed,
-        undefined,
-        source.size,
-        entry,
-        next?.localHeaderOffset ?? directory.centralDirectoryOffset,
-        next?.index ?? -1,
-      );
-      dataStarts.set(entry.index, dataStart);
-    } else {
-      dataStart = await localHeader(reader.read, entry);
+    const index = entry.index;
+    let dataStart = dataStarts[index]!;
+    if (dataStart < 0) {
+      // Synchronous fast path while the window holds the bytes: one promise per entry costs more than inflating it.
+      const at = reader.find(entry.localHeaderOffset, LOCAL_HEADER_LENGTH + entry.nameLength);
+      if (at >= 0 && !needsLocalExtra(reader.buffer, at)) {
+        const next = nextInFile[index]!;
+        dataStart = checkLocalHeader(reader.buffer, at, undefined, source.size, entry, nextStart(next), next);
+        dataStarts[index] = dataStart;
+      } else {
+        dataStart = await localHeader(reader.read, entry);
+      }
     }
     if (entry.isDirectory) continue;
     uncompressedBytes += entry.uncompressedSize;
@@ -259,19 +249,20 @@ export async function openChatbook(
       verifiedFiles++;
       continue;
     }
-    const expectedDigest = expectedDigests.get(entry.name);
+    const expectedDigest = expectedDigests.size === 0 ? undefined : expectedDigests.get(entry.name);
     const hash: Hash | undefined = expectedDigest === undefined ? undefined : createHash('sha256');
-    const keep =
-      itemPaths.has(entry.name) &&
-      entry.uncompressedSize <= cacheBudget &&
-      isSmallEntry(entry, readAheadBytes);
     if (isSmallEntry(entry, readAheadBytes)) {
-      const compressed =
-        reader.peek(dataStart, entry.compressedSize) ?? (await reader.read(dataStart, entry.compressedSize));
-      const bytes = inflateSmall(entry, compressed);
+      const keep = isItemFile[index] === 1 && entry.uncompressedSize <= cacheBudget;
+      let input = reader.buffer;
+      let at = reader.find(dataStart, entry.compressedSize);
+      if (at < 0) {
+        input = await reader.read(dataStart, entry.compressedSize);
+        at = 0;
+      }
+      const bytes = verifySmall(entry, input, at, keep);
       hash?.update(bytes);
       if (keep) {
-        itemCache.set(entry.name, entry.method === METHOD_STORED ? Buffer.from(bytes) : bytes);
+        itemCache[index] = bytes;
         cacheBudget -= entry.uncompressedSize;
       }
     } else {
@@ -319,12 +310,37 @@ export async function openChatbook(
       uncompressedBytes,
       usesZip64: directory.usesZip64 || directory.entries.some((e) => e.usesZip64),
     },
-    async *items(): AsyncGenerator<ChatbookItem> {
-      for (const { ref, path } of itemFiles) {
-        const cached = itemCache.get(path);
-        itemCache.delete(path);
-        yield { ref, path, bytes: cached ?? (await readEntry(path)) };
-      }
+    items(): AsyncIterable<ChatbookItem> {
+      // A plain iterator rather than an async generator: items kept from validation resolve at once, without
+      // the generator's queue and resumption per item.
+      let position = 0;
+      const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+      const iterator: AsyncIterableIterator<ChatbookItem> = {
+        next(): Promise<IteratorResult<ChatbookItem>> {
+          if (position >= itemFiles.length) return Promise.resolve(done);
+          const { ref, path, entry } = itemFiles[position++]!;
+          const cached = itemCache[entry.index];
+          if (cached) {
+            itemCache[entry.index] = undefined;
+            return Promise.resolve({ done: false, value: { ref, path, bytes: cached } });
+          }
+          return readEntry(path).then(
+            (bytes) => ({ done: false, value: { ref, path, bytes } }),
+            (error: unknown) => {
+              position = itemFiles.length;
+              throw error;
+            },
+          );
+        },
+        return(): Promise<IteratorResult<ChatbookItem>> {
+          position = itemFiles.length;
+          return Promise.resolve(done);
+        },
+        [Symbol.asyncIterator]() {
+          return iterator;
+        },
+      };
+      return iterator;
     },
     hasEntry: (path) => files.has(path),
     openEntry(path: string): Readable {

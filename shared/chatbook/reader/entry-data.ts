@@ -18,7 +18,8 @@ import {
   LOCAL_HEADER_LENGTH,
   METHOD_STORED,
   SIG_LOCAL_HEADER,
-  parseLocalHeader,
+  localZip64Sizes,
+  nameMatchesAt,
 } from './zip-format';
 import type { ZipEntry } from './zip-format';
 import type { RandomAccessSource } from './sources';
@@ -45,10 +46,19 @@ export class ReadAhead {
 
   /** The bytes if the current window holds them: lets the hot loop skip a promise per entry. */
   peek(offset: number, length: number): Buffer | undefined {
+    const relative = this.find(offset, length);
+    return relative < 0 ? undefined : this.window.subarray(relative, relative + length);
+  }
+
+  /** Where the range starts in `buffer` when the current window holds it, else -1 (no view allocated). */
+  find(offset: number, length: number): number {
     const relative = offset - this.windowStart;
-    return relative >= 0 && relative + length <= this.window.length
-      ? this.window.subarray(relative, relative + length)
-      : undefined;
+    return relative >= 0 && relative + length <= this.window.length ? relative : -1;
+  }
+
+  /** The current window, for positions returned by `find`. */
+  get buffer(): Buffer {
+    return this.window;
   }
 
   readonly read: ReadRange = async (offset, length) => {
@@ -102,45 +112,57 @@ export async function readLocalHeader(
   nextStart: number,
   nextIndex: number,
 ): Promise<number> {
-  const fixedLength = LOCAL_HEADER_LENGTH + entry.nameBytes.length;
+  const fixedLength = LOCAL_HEADER_LENGTH + entry.nameLength;
   if (entry.localHeaderOffset + fixedLength > sourceSize) throw truncatedAt(entry.localHeaderOffset);
   const fixed = await read(entry.localHeaderOffset, fixedLength);
   const extraLength = fixed.readUInt16LE(28);
   const extra =
-    needsLocalExtra(fixed) && extraLength > 0
+    needsLocalExtra(fixed, 0) && extraLength > 0
       ? await read(entry.localHeaderOffset + fixedLength, extraLength)
       : undefined;
-  return checkLocalHeader(fixed, extra, sourceSize, entry, nextStart, nextIndex);
+  return checkLocalHeader(fixed, 0, extra, sourceSize, entry, nextStart, nextIndex);
 }
 
-/** Whether the local sizes live in its ZIP64 extra field (which then has to be read too). */
-export function needsLocalExtra(fixed: Buffer): boolean {
-  return fixed.readUInt32LE(18) === 0xffffffff || fixed.readUInt32LE(22) === 0xffffffff;
+/** Whether the local sizes (header at `at`) live in its ZIP64 extra field (which then has to be read too). */
+export function needsLocalExtra(buffer: Buffer, at: number): boolean {
+  return buffer.readUInt32LE(at + 18) === 0xffffffff || buffer.readUInt32LE(at + 22) === 0xffffffff;
 }
 
-/** Checks a local header (fixed part + name, and the extra when `needsLocalExtra`); returns where the data starts. */
+/**
+ * Checks a local header whose fixed part and name are in `buffer` at `at` (and its extra in `extra` when
+ * `needsLocalExtra`), in place: no view or object per entry. Returns where the data starts.
+ */
 export function checkLocalHeader(
-  fixed: Buffer,
+  buffer: Buffer,
+  at: number,
   extra: Buffer | undefined,
   sourceSize: number,
   entry: ZipEntry,
   nextStart: number,
   nextIndex: number,
 ): number {
-  if (fixed.readUInt32LE(0) !== SIG_LOCAL_HEADER) throw headerMismatch(entry, 'signature');
-  if (fixed.readUInt16LE(26) !== entry.nameBytes.length) throw headerMismatch(entry, 'name');
-  const local = parseLocalHeader(fixed, extra, entry.index);
-  if (!local.nameBytes.equals(entry.nameBytes)) throw headerMismatch(entry, 'name');
-  if (local.method !== entry.method) throw headerMismatch(entry, 'compression method');
-  if ((local.flags & COMPARED_FLAGS) !== (entry.flags & COMPARED_FLAGS)) throw headerMismatch(entry, 'flags');
+  if (buffer.readUInt32LE(at) !== SIG_LOCAL_HEADER) throw headerMismatch(entry, 'signature');
+  const nameLength = buffer.readUInt16LE(at + 26);
+  if (nameLength !== entry.nameLength) throw headerMismatch(entry, 'name');
+  const extraLength = buffer.readUInt16LE(at + 28);
+  let compressedSize = buffer.readUInt32LE(at + 18);
+  let uncompressedSize = buffer.readUInt32LE(at + 22);
+  if (extra && (compressedSize === 0xffffffff || uncompressedSize === 0xffffffff)) {
+    const sizes = localZip64Sizes(extra, entry.index);
+    if (sizes) [uncompressedSize, compressedSize] = sizes;
+  }
+  if (!nameMatchesAt(entry, buffer, at + LOCAL_HEADER_LENGTH)) throw headerMismatch(entry, 'name');
+  if (buffer.readUInt16LE(at + 8) !== entry.method) throw headerMismatch(entry, 'compression method');
+  if ((buffer.readUInt16LE(at + 6) & COMPARED_FLAGS) !== (entry.flags & COMPARED_FLAGS))
+    throw headerMismatch(entry, 'flags');
   if ((entry.flags & FLAG_DATA_DESCRIPTOR) === 0) {
     // Without a data descriptor the local header carries the real CRC and sizes.
-    if (local.crc32 !== entry.crc32) throw headerMismatch(entry, 'CRC-32');
-    if (local.compressedSize !== entry.compressedSize || local.uncompressedSize !== entry.uncompressedSize) {
+    if (buffer.readUInt32LE(at + 14) !== entry.crc32) throw headerMismatch(entry, 'CRC-32');
+    if (compressedSize !== entry.compressedSize || uncompressedSize !== entry.uncompressedSize) {
       throw headerMismatch(entry, 'sizes');
     }
   }
-  const dataStart = entry.localHeaderOffset + local.length;
+  const dataStart = entry.localHeaderOffset + LOCAL_HEADER_LENGTH + nameLength + extraLength;
   const dataEnd = dataStart + entry.compressedSize;
   if (dataEnd > sourceSize) throw truncatedAt(dataStart);
   if (dataEnd > nextStart) throw overlap(entry.index, nextIndex);
@@ -201,30 +223,42 @@ class ReusableInflater {
   private usable = true;
 
   constructor() {
+    // Input and output both at an offset, as the validation pass uses them.
     const sample = Buffer.from('chatbook reader self-test '.repeat(8));
-    const output = Buffer.alloc(sample.length + 1);
+    const input = Buffer.concat([Buffer.from('pad'), deflateRawSync(sample), Buffer.from('pad')]);
+    const output = Buffer.alloc(sample.length + 8);
     try {
       this.usable =
-        this.inflateInto(deflateRawSync(sample), output) === sample.length &&
-        output.subarray(0, sample.length).equals(sample);
+        this.inflateInto(input, 3, input.length - 6, output, 5, sample.length + 1) === sample.length &&
+        output.subarray(5, 5 + sample.length).equals(sample);
     } catch {
       this.usable = false;
     }
   }
 
-  /** Inflates into `output`; returns the bytes written (output.length means "it did not fit"), undefined when unavailable. */
-  inflateInto(input: Buffer, output: Buffer): number | undefined {
+  /**
+   * Inflates input[inOffset, +inLength) into output[outOffset, +outLength); returns the bytes written
+   * (outLength means "it did not fit"), undefined when unavailable.
+   */
+  inflateInto(
+    input: Buffer,
+    inOffset: number,
+    inLength: number,
+    output: Buffer,
+    outOffset: number,
+    outLength: number,
+  ): number | undefined {
     if (!this.usable || !this.open()) return undefined;
     const stream = this.stream!;
     const handle = this.handle!;
     handle.reset();
-    handle.writeSync(constants.Z_FINISH, input, 0, input.length, output, 0, output.length);
+    handle.writeSync(constants.Z_FINISH, input, inOffset, inLength, output, outOffset, outLength);
     // A zlib error (damaged data, unexpected end) destroys the stream synchronously; start afresh next time.
     if (stream.destroyed) {
       this.stream = undefined;
       throw Object.assign(new Error('invalid deflate data'), { code: 'Z_DATA_ERROR' });
     }
-    return output.length - this.state![0]!;
+    return outLength - this.state![0]!;
   }
 
   private open(): boolean {
@@ -246,25 +280,93 @@ let sharedInflater: ReusableInflater | undefined;
 
 /** Inflates a small entry in one call, the declared size a hard cap (+1 byte to detect a lie); checks size and CRC. */
 export function inflateSmall(entry: ZipEntry, compressed: Buffer): Buffer {
-  let output: Buffer;
-  if (entry.method === METHOD_STORED) {
-    output = compressed;
-  } else {
-    try {
-      sharedInflater ??= new ReusableInflater();
-      const target = Buffer.allocUnsafe(entry.uncompressedSize + 1);
-      const written = sharedInflater.inflateInto(compressed, target);
-      output =
-        written === undefined
-          ? inflateRawSync(compressed, { maxOutputLength: entry.uncompressedSize + 1 })
-          : target.subarray(0, written);
-    } catch (error) {
-      throw entryDataError(error, entry);
-    }
+  if (entry.method === METHOD_STORED) return checkSmall(entry, compressed);
+  const target = Buffer.allocUnsafe(entry.uncompressedSize + 1);
+  return checkSmall(entry, target.subarray(0, inflateAt(entry, compressed, 0, target, 0)));
+}
+
+/** Inflates into output[outOffset, + declared size + 1); returns the bytes written (inflateRawSync when the handle is unavailable). */
+function inflateAt(entry: ZipEntry, input: Buffer, at: number, output: Buffer, outOffset: number): number {
+  const capacity = entry.uncompressedSize + 1;
+  try {
+    sharedInflater ??= new ReusableInflater();
+    const written = sharedInflater.inflateInto(input, at, entry.compressedSize, output, outOffset, capacity);
+    if (written !== undefined) return written;
+    const inflated = inflateRawSync(input.subarray(at, at + entry.compressedSize), {
+      maxOutputLength: capacity,
+    });
+    return inflated.copy(output, outOffset);
+  } catch (error) {
+    throw entryDataError(error, entry);
   }
+}
+
+function checkSmall(entry: ZipEntry, output: Buffer): Buffer {
   if (output.length > entry.uncompressedSize) throw sizeTooLarge(entry);
   checkResult(entry, output.length, crc32(output));
   return output;
+}
+
+/**
+ * Small buffers handed out as views of shared slabs, like Node's own pool but larger, one view per entry and
+ * no copy: the validation pass inflates kept item files straight into them.
+ */
+class Slab {
+  private static readonly SLAB_BYTES = 64 * 1024;
+  /** Larger requests get a buffer of their own. */
+  private static readonly MAX_SHARED_BYTES = 8 * 1024;
+  private slab = Buffer.allocUnsafe(0);
+  private used = 0;
+  buffer = this.slab;
+  offset = 0;
+
+  /** Makes `buffer` hold `length` free bytes from `offset`. */
+  reserve(length: number): void {
+    if (length > Slab.MAX_SHARED_BYTES) {
+      this.buffer = Buffer.allocUnsafe(length);
+      this.offset = 0;
+      return;
+    }
+    if (this.used + length > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(Slab.SLAB_BYTES);
+      this.used = 0;
+    }
+    this.buffer = this.slab;
+    this.offset = this.used;
+  }
+
+  /** The first `length` reserved bytes, kept. */
+  commit(length: number): Buffer {
+    if (this.buffer === this.slab) this.used = this.offset + length;
+    return this.buffer.subarray(this.offset, this.offset + length);
+  }
+}
+
+const kept = new Slab();
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The validation pass for a small entry whose compressed bytes are input[at, + compressed size): inflates it
+ * (the declared size a hard cap), checks size and CRC. With `keep`, returns the bytes in a buffer of their
+ * own to keep; otherwise a view of a scratch buffer that the next call overwrites.
+ */
+export function verifySmall(entry: ZipEntry, input: Buffer, at: number, keep: boolean): Buffer {
+  const size = entry.uncompressedSize;
+  if (entry.method === METHOD_STORED) {
+    const length = entry.compressedSize;
+    if (!keep) return checkSmall(entry, input.subarray(at, at + length));
+    kept.reserve(length);
+    input.copy(kept.buffer, kept.offset, at, at + length);
+    return checkSmall(entry, kept.commit(length));
+  }
+  if (!keep) {
+    if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(size + 1);
+    return checkSmall(entry, scratch.subarray(0, inflateAt(entry, input, at, scratch, 0)));
+  }
+  kept.reserve(size + 1);
+  const written = inflateAt(entry, input, at, kept.buffer, kept.offset);
+  if (written > size) throw sizeTooLarge(entry);
+  return checkSmall(entry, kept.commit(written));
 }
 
 export function isSmallEntry(entry: ZipEntry, windowBytes: number): boolean {

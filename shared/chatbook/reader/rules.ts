@@ -45,27 +45,50 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
-/** Why a path is refused, or undefined when it is a safe relative path inside the archive. */
+/** Why a path is refused, or undefined when it is a safe relative path inside the archive. One pass, no allocation. */
 export function pathProblem(path: string): 'invalid_name' | 'unsafe_path' | undefined {
-  if (path.length === 0) return 'invalid_name';
-  for (let i = 0; i < path.length; i++) {
-    // C0 controls (NUL included), DEL and C1 controls: never part of a real file name.
+  const length = path.length;
+  if (length === 0) return 'invalid_name';
+  // Absolute ('/'), home ('~') and drive-letter ("C:") paths.
+  const first = path.charCodeAt(0);
+  let unsafe =
+    first === 0x2f ||
+    first === 0x7e ||
+    (length > 1 && path.charCodeAt(1) === 0x3a && (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a);
+  // The segments are those of the path without one trailing '/'.
+  const segmentsEnd = path.charCodeAt(length - 1) === 0x2f ? length - 1 : length;
+  let segmentStart = 0;
+  for (let i = 0; i < length; i++) {
     const code = path.charCodeAt(i);
+    // C0 controls (NUL included), DEL and C1 controls: never part of a real file name (this wins over unsafe).
     if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return 'invalid_name';
+    if (code === 0x5c) unsafe = true;
+    else if (code === 0x2f && i < segmentsEnd) {
+      if (isTraversalSegment(path, segmentStart, i)) unsafe = true;
+      segmentStart = i + 1;
+    }
   }
-  if (path.includes('\\')) return 'unsafe_path';
-  if (path.startsWith('/') || path.startsWith('~') || /^[A-Za-z]:/.test(path)) return 'unsafe_path';
-  const segments = (path.endsWith('/') ? path.slice(0, -1) : path).split('/');
-  for (const segment of segments) {
-    // '.', '..' and empty segments: traversal or a non-canonical spelling of another entry's path.
-    if (segment === '' || segment === '.' || segment === '..') return 'unsafe_path';
-  }
-  return undefined;
+  if (isTraversalSegment(path, segmentStart, segmentsEnd)) unsafe = true;
+  return unsafe ? 'unsafe_path' : undefined;
 }
 
-/** The key under which two names count as the same file: NFC, then case folded (toUpperCase maps ß to SS). */
+/** '.', '..' and empty segments: traversal or a non-canonical spelling of another entry's path. */
+function isTraversalSegment(path: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length === 0) return true;
+  if (length > 2 || path.charCodeAt(start) !== 0x2e) return false;
+  return length === 1 || path.charCodeAt(start + 1) === 0x2e;
+}
+
+/**
+ * The key under which two names count as the same file: NFC, then case folded (toUpperCase maps ß to SS).
+ * Plain ASCII names are already NFC and fold by lower-casing alone, so they skip the Unicode work.
+ */
 export function foldedName(name: string): string {
-  return name.normalize('NFC').toUpperCase().toLowerCase();
+  for (let i = 0; i < name.length; i++) {
+    if (name.charCodeAt(i) >= 0x80) return name.normalize('NFC').toUpperCase().toLowerCase();
+  }
+  return name.toLowerCase();
 }
 
 function describeLimit(bytes: number): string {
@@ -165,8 +188,8 @@ function exceedsRatio(uncompressed: number, compressed: number, maxRatio: number
   return compressed === 0 || uncompressed / compressed > maxRatio;
 }
 
-/** Whole-directory rules: entry count, totals, ratio, duplicates, overlaps. */
-export function checkDirectory(directory: CentralDirectory, limits: ChatbookLimits): void {
+/** Whole-directory rules: entry count, totals, ratio, duplicates, overlaps. Returns the entries in file order. */
+export function checkDirectory(directory: CentralDirectory, limits: ChatbookLimits): readonly ZipEntry[] {
   const { entries } = directory;
   let totalUncompressed = 0;
   let totalCompressed = 0;
@@ -190,7 +213,7 @@ export function checkDirectory(directory: CentralDirectory, limits: ChatbookLimi
     );
   }
   checkDuplicates(entries);
-  checkLayout(directory);
+  return checkLayout(directory);
 }
 
 function checkDuplicates(entries: readonly ZipEntry[]): void {
@@ -209,11 +232,21 @@ function checkDuplicates(entries: readonly ZipEntry[]): void {
     if (entry.isDirectory) folders.add(key);
     else files.set(key, entry.index);
   }
-  // A file must not also be a folder of another entry ("a" and "a/b"): extraction would collide.
+  // A file must not also be a folder of another entry ("a" and "a/b"): extraction would collide. Every folder
+  // prefix of `checked` is already known not to be a file, so entries of the same folder skip those lookups.
+  let checked = '';
   for (const entry of entries) {
-    let slash = entry.name.indexOf('/');
-    while (slash > 0 && slash < entry.name.length - 1) {
-      const other = files.get(foldedName(entry.name.slice(0, slash)));
+    const name = entry.name;
+    let slash = name.indexOf('/');
+    if (slash <= 0) continue;
+    const sameFolder = checked.length > 0 && name.startsWith(checked);
+    let last = -1;
+    if (sameFolder) {
+      last = checked.length - 1;
+      slash = name.indexOf('/', checked.length);
+    }
+    while (slash > 0 && slash < name.length - 1) {
+      const other = files.get(foldedName(name.slice(0, slash)));
       if (other !== undefined) {
         throw reject(
           'duplicate_name',
@@ -221,8 +254,10 @@ function checkDuplicates(entries: readonly ZipEntry[]): void {
           { entryIndex: entry.index, otherEntryIndex: other },
         );
       }
-      slash = entry.name.indexOf('/', slash + 1);
+      last = slash;
+      slash = name.indexOf('/', slash + 1);
     }
+    if (last > 0 && !(sameFolder && last === checked.length - 1)) checked = name.slice(0, last + 1);
   }
 }
 
@@ -230,9 +265,9 @@ function checkDuplicates(entries: readonly ZipEntry[]): void {
  * Overlap bombs reuse one compressed stream from many headers. From the directory alone each entry occupies at
  * least [local header, header + fixed part + name + data (+ a minimal data descriptor)); sorted by offset,
  * these spans must not intersect and must end before the central directory. The exact span (with the local
- * extra field) is checked again when each local header is read.
+ * extra field) is checked again when each local header is read. Returns the entries sorted by offset.
  */
-export function checkLayout(directory: CentralDirectory): void {
+export function checkLayout(directory: CentralDirectory): readonly ZipEntry[] {
   const sorted = entriesByOffset(directory.entries);
   let previousEnd = 0;
   let previousIndex = -1;
@@ -250,13 +285,12 @@ export function checkLayout(directory: CentralDirectory): void {
     previousEnd = end;
     previousIndex = entry.index;
   }
+  return sorted;
 }
 
 export function minimumSpanEnd(entry: ZipEntry): number {
   const descriptor = (entry.flags & FLAG_DATA_DESCRIPTOR) !== 0 ? 12 : 0;
-  return (
-    entry.localHeaderOffset + LOCAL_HEADER_LENGTH + entry.nameBytes.length + entry.compressedSize + descriptor
-  );
+  return entry.localHeaderOffset + LOCAL_HEADER_LENGTH + entry.nameLength + entry.compressedSize + descriptor;
 }
 
 export function overlap(entryIndex: number, otherEntryIndex: number): Error {
@@ -267,7 +301,12 @@ export function overlap(entryIndex: number, otherEntryIndex: number): Error {
   );
 }
 
-export function entriesByOffset(entries: readonly ZipEntry[]): ZipEntry[] {
+/** The entries in file order (by local header offset, then index); the array itself when already in that order. */
+export function entriesByOffset(entries: readonly ZipEntry[]): readonly ZipEntry[] {
+  let sorted = true;
+  for (let i = 1; i < entries.length && sorted; i++)
+    sorted = entries[i - 1]!.localHeaderOffset < entries[i]!.localHeaderOffset;
+  if (sorted) return entries;
   return [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset || a.index - b.index);
 }
 

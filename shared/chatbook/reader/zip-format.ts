@@ -38,7 +38,13 @@ export interface ZipEntry {
   /** Position in the central directory (0-based): the only way messages refer to an entry. */
   readonly index: number;
   readonly name: string;
-  readonly nameBytes: Buffer;
+  /** Length in bytes of the name as stored (the local header must repeat exactly these bytes). */
+  readonly nameLength: number;
+  /**
+   * The stored name bytes when they are not plain ASCII; undefined when they are, since `name` is then exactly
+   * those bytes (one byte per character), which saves a Buffer per entry on archives of many files.
+   */
+  readonly rawName: Buffer | undefined;
   readonly isDirectory: boolean;
   readonly versionMadeBy: number;
   readonly flags: number;
@@ -250,28 +256,29 @@ export async function readCentralDirectory(
   let chunk: Buffer = Buffer.alloc(0);
   let position = location.directoryOffset;
 
-  const ensure = async (length: number): Promise<Buffer> => {
-    const relative = position - chunkStart;
-    if (relative + length <= chunk.length) return chunk;
+  // Reads the next chunk from `position`; only called when the current one does not hold the record.
+  const refill = async (length: number): Promise<void> => {
     if (position + length > end)
       damaged('central directory (a record runs past its end)', { entryIndex: entries.length });
     chunkStart = position;
     chunk = await readExact(source, position, Math.min(end - position, Math.max(chunkBytes, length)));
-    return chunk;
   };
 
   while (entries.length < location.entryCount) {
     const index = entries.length;
-    let buffer = await ensure(CENTRAL_HEADER_LENGTH);
+    // Synchronous while the chunk holds the record: an await per record would cost more than parsing it.
+    if (position - chunkStart + CENTRAL_HEADER_LENGTH > chunk.length) await refill(CENTRAL_HEADER_LENGTH);
     let at = position - chunkStart;
-    if (buffer.readUInt32LE(at) !== SIG_CENTRAL_HEADER) damaged('central directory', { entryIndex: index });
-    const nameLength = buffer.readUInt16LE(at + 28);
-    const extraLength = buffer.readUInt16LE(at + 30);
-    const commentLength = buffer.readUInt16LE(at + 32);
+    if (chunk.readUInt32LE(at) !== SIG_CENTRAL_HEADER) damaged('central directory', { entryIndex: index });
+    const nameLength = chunk.readUInt16LE(at + 28);
+    const extraLength = chunk.readUInt16LE(at + 30);
+    const commentLength = chunk.readUInt16LE(at + 32);
     const recordLength = CENTRAL_HEADER_LENGTH + nameLength + extraLength + commentLength;
-    buffer = await ensure(recordLength);
-    at = position - chunkStart;
-    entries.push(parseCentralRecord(buffer, at, index, nameLength, extraLength));
+    if (at + recordLength > chunk.length) {
+      await refill(recordLength);
+      at = 0;
+    }
+    entries.push(parseCentralRecord(chunk, at, index, nameLength, extraLength));
     position += recordLength;
   }
   if (position !== end)
@@ -282,6 +289,11 @@ export async function readCentralDirectory(
     centralDirectorySize: location.directorySize,
     usesZip64: location.usesZip64,
   };
+}
+
+function isAscii(buffer: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buffer[i]! >= 0x80) return false;
+  return true;
 }
 
 function parseCentralRecord(
@@ -300,26 +312,30 @@ function parseCentralRecord(
   let diskStart = buffer.readUInt16LE(at + 34);
   const externalAttributes = buffer.readUInt32LE(at + 38);
   let localHeaderOffset = buffer.readUInt32LE(at + 42);
+  const nameStart = at + CENTRAL_HEADER_LENGTH;
+  const nameEnd = nameStart + nameLength;
+  const ascii = isAscii(buffer, nameStart, nameEnd);
   // Copied: the record must not pin the whole directory chunk in memory.
-  const nameBytes = Buffer.from(
-    buffer.subarray(at + CENTRAL_HEADER_LENGTH, at + CENTRAL_HEADER_LENGTH + nameLength),
-  );
-  const extra = buffer.subarray(
-    at + CENTRAL_HEADER_LENGTH + nameLength,
-    at + CENTRAL_HEADER_LENGTH + nameLength + extraLength,
-  );
+  const rawName = ascii ? undefined : Buffer.from(buffer.subarray(nameStart, nameEnd));
 
-  // Set inside the extra-field callback, which flow analysis does not follow.
-  let usesZip64 = false as boolean;
+  // The extra fields, walked in place (no closure or view per record): ZIP64 sizes and Info-ZIP's Unicode Path.
+  let usesZip64 = false;
   let unicodeName: string | undefined;
-  forEachExtraField(extra, index, (id, data) => {
+  const extraEnd = nameEnd + extraLength;
+  let field = nameEnd;
+  while (field + 4 <= extraEnd) {
+    const id = buffer.readUInt16LE(field);
+    const size = buffer.readUInt16LE(field + 2);
+    const data = field + 4;
+    const dataEnd = data + size;
+    if (dataEnd > extraEnd) damaged('extra field', { entryIndex: index });
     if (id === EXTRA_ZIP64) {
       usesZip64 = true;
       // Only the fields whose 32/16-bit slot is saturated are present, in this fixed order.
-      let cursor = 0;
+      let cursor = data;
       const next = (): number => {
-        if (cursor + 8 > data.length) damaged('ZIP64 extra field', { entryIndex: index });
-        const value = readUint64(data, cursor, 'ZIP64 extra field');
+        if (cursor + 8 > dataEnd) damaged('ZIP64 extra field', { entryIndex: index });
+        const value = readUint64(buffer, cursor, 'ZIP64 extra field');
         cursor += 8;
         return value;
       };
@@ -327,14 +343,16 @@ function parseCentralRecord(
       if (compressedSize === 0xffffffff) compressedSize = next();
       if (localHeaderOffset === 0xffffffff) localHeaderOffset = next();
       if (diskStart === 0xffff) {
-        if (cursor + 4 > data.length) damaged('ZIP64 extra field', { entryIndex: index });
-        diskStart = data.readUInt32LE(cursor);
+        if (cursor + 4 > dataEnd) damaged('ZIP64 extra field', { entryIndex: index });
+        diskStart = buffer.readUInt32LE(cursor);
       }
-    } else if (id === EXTRA_UNICODE_PATH && data.length > 5 && data[0] === 1) {
+    } else if (id === EXTRA_UNICODE_PATH && size > 5 && buffer[data] === 1) {
       // Info-ZIP's UTF-8 name, valid only while the CRC of the plain name it replaces still matches.
-      if (data.readUInt32LE(1) === crc32(nameBytes)) unicodeName = decodeUtf8(data.subarray(5));
+      if (buffer.readUInt32LE(data + 1) === crc32(buffer.subarray(nameStart, nameEnd)))
+        unicodeName = decodeUtf8(buffer.subarray(data + 5, dataEnd));
     }
-  });
+    field = dataEnd;
+  }
   if (
     (uncompressedSize === 0xffffffff || compressedSize === 0xffffffff || localHeaderOffset === 0xffffffff) &&
     !usesZip64
@@ -342,11 +360,15 @@ function parseCentralRecord(
     damaged('ZIP64 extra field (it is missing)', { entryIndex: index });
   }
 
-  const name = decodeName(nameBytes, flags, unicodeName);
+  // Plain ASCII reads the same in UTF-8 and CP437, and the Unicode Path field only replaces non-ASCII names.
+  const name = rawName
+    ? decodeName(rawName, flags, unicodeName)
+    : buffer.toString('latin1', nameStart, nameEnd);
   return {
     index,
     name,
-    nameBytes,
+    nameLength,
+    rawName,
     isDirectory: name.endsWith('/'),
     versionMadeBy,
     flags,
@@ -359,6 +381,17 @@ function parseCentralRecord(
     externalAttributes,
     usesZip64,
   };
+}
+
+/** Whether `buffer` holds exactly the entry's stored name bytes at `at`. */
+export function nameMatchesAt(entry: ZipEntry, buffer: Buffer, at: number): boolean {
+  const length = entry.nameLength;
+  if (at + length > buffer.length) return false;
+  const raw = entry.rawName;
+  if (raw) return buffer.compare(raw, 0, length, at, at + length) === 0;
+  const name = entry.name;
+  for (let i = 0; i < length; i++) if (buffer[at + i] !== name.charCodeAt(i)) return false;
+  return true;
 }
 
 function forEachExtraField(extra: Buffer, index: number, visit: (id: number, data: Buffer) => void): void {
@@ -390,16 +423,9 @@ const CP437_HIGH =
 /** A name that cannot be decoded becomes one with a NUL, which the name rules then reject as invalid. */
 export const UNDECODABLE_NAME = '\u0000';
 
+/** Decodes a name that is not plain ASCII (plain ASCII names are read as they are). */
 function decodeName(bytes: Buffer, flags: number, unicodeName: string | undefined): string {
   if ((flags & FLAG_UTF8) !== 0) return decodeUtf8(bytes) ?? UNDECODABLE_NAME;
-  let ascii = true;
-  for (const byte of bytes) {
-    if (byte >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return bytes.toString('latin1');
   if (unicodeName !== undefined) return unicodeName;
   // Many tools (macOS, 7-Zip, Python before the flag) write UTF-8 without the flag: prefer it when valid.
   const asUtf8 = decodeUtf8(bytes);
@@ -409,46 +435,15 @@ function decodeName(bytes: Buffer, flags: number, unicodeName: string | undefine
   return name;
 }
 
-/** The fixed part of a local header plus its name and extra field. */
-export interface LocalHeader {
-  readonly flags: number;
-  readonly method: number;
-  readonly crc32: number;
-  readonly compressedSize: number;
-  readonly uncompressedSize: number;
-  readonly nameBytes: Buffer;
-  readonly extraLength: number;
-  readonly length: number;
-}
-
-/** Parses a local header from `buffer` (which holds at least its fixed part and name), reading ZIP64 sizes from the extra. */
-export function parseLocalHeader(
-  fixedAndName: Buffer,
-  extra: Buffer | undefined,
-  index: number,
-): LocalHeader {
-  const nameLength = fixedAndName.readUInt16LE(26);
-  const extraLength = fixedAndName.readUInt16LE(28);
-  let compressedSize = fixedAndName.readUInt32LE(18);
-  let uncompressedSize = fixedAndName.readUInt32LE(22);
-  if (extra && (compressedSize === 0xffffffff || uncompressedSize === 0xffffffff)) {
-    forEachExtraField(extra, index, (id, data) => {
-      if (id !== EXTRA_ZIP64) return;
-      // In a local header both sizes are present (uncompressed first) once either is saturated.
-      if (data.length >= 16) {
-        uncompressedSize = readUint64(data, 0, 'ZIP64 extra field');
-        compressedSize = readUint64(data, 8, 'ZIP64 extra field');
-      }
-    });
-  }
-  return {
-    flags: fixedAndName.readUInt16LE(6),
-    method: fixedAndName.readUInt16LE(8),
-    crc32: fixedAndName.readUInt32LE(14),
-    compressedSize,
-    uncompressedSize,
-    nameBytes: fixedAndName.subarray(LOCAL_HEADER_LENGTH, LOCAL_HEADER_LENGTH + nameLength),
-    extraLength,
-    length: LOCAL_HEADER_LENGTH + nameLength + extraLength,
-  };
+/** [uncompressed, compressed] from a local header's ZIP64 extra field, or undefined when it has none. */
+export function localZip64Sizes(extra: Buffer, index: number): [number, number] | undefined {
+  let sizes: [number, number] | undefined;
+  forEachExtraField(extra, index, (id, data) => {
+    if (id !== EXTRA_ZIP64) return;
+    // In a local header both sizes are present (uncompressed first) once either is saturated.
+    if (data.length >= 16) {
+      sizes = [readUint64(data, 0, 'ZIP64 extra field'), readUint64(data, 8, 'ZIP64 extra field')];
+    }
+  });
+  return sizes;
 }

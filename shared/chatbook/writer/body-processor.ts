@@ -39,7 +39,9 @@ export interface DigestJob {
   deflate: boolean;
   done: boolean;
   crc32: number;
-  sha256Hex: string;
+  /** The raw SHA-256 is the 32 bytes at `digestAt` in `digest` (a batch's digests share one buffer). */
+  digest: Buffer;
+  digestAt: number;
   /** Raw-deflated body, or undefined when the body is to be stored as is. */
   deflated: Buffer | undefined;
   batch: Batch | undefined;
@@ -129,19 +131,19 @@ class ReusableDeflater {
   }
 }
 
-const sha256Hex: (data: Buffer) => string =
+const sha256: (data: Buffer) => Buffer =
   typeof oneShotHash === 'function'
-    ? (data) => oneShotHash('sha256', data, 'hex')
-    : (data) => createHash('sha256').update(data).digest('hex');
+    ? (data) => oneShotHash('sha256', data, 'buffer')
+    : (data) => createHash('sha256').update(data).digest();
 
 /** Worker source, evaluated as CommonJS so it needs no loader or bundler support. Mirrors the inline path. */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const { constants, createDeflateRaw, crc32, deflateRawSync } = require('node:zlib');
-const sha256Hex = typeof crypto.hash === 'function'
-  ? (data) => crypto.hash('sha256', data, 'hex')
-  : (data) => crypto.createHash('sha256').update(data).digest('hex');
+const sha256 = typeof crypto.hash === 'function'
+  ? (data) => crypto.hash('sha256', data, 'buffer')
+  : (data) => crypto.createHash('sha256').update(data).digest();
 const handles = new Map();
 let reusable = true;
 function options(level, size) {
@@ -180,23 +182,26 @@ parentPort.on('message', (message) => {
   if (message.type === 'hash') {
     let state = hashes.get(message.id);
     if (!state) { state = crypto.createHash('sha256'); hashes.set(message.id, state); }
-    const data = Buffer.from(message.data);
+    const data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
     state.update(data);
-    let hex;
-    if (message.last) { hex = state.digest('hex'); hashes.delete(message.id); }
-    parentPort.postMessage({ type: 'hash', id: message.id, bytes: data.length, hex });
+    let digest;
+    if (message.last) { digest = new Uint8Array(state.digest()); hashes.delete(message.id); }
+    // The slice goes back for reuse: a worker's small heap collects dead ArrayBuffers only rarely.
+    const slice = message.data;
+    parentPort.postMessage({ type: 'hash', id: message.id, bytes: data.length, digest, slice }, digest ? [digest.buffer, slice.buffer] : [slice.buffer]);
     return;
   }
   const { id, packed, offsets, deflate, level } = message;
-  const source = Buffer.from(packed);
+  const source = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
   const count = offsets.length - 1;
-  const crcs = new Array(count), digests = new Array(count), lengths = new Int32Array(count);
+  const crcs = new Int32Array(count), lengths = new Int32Array(count);
+  const digests = new Uint8Array(32 * count);
   const output = Buffer.allocUnsafe(source.length);
   let at = 0;
   for (let i = 0; i < count; i++) {
     const body = source.subarray(offsets[i], offsets[i + 1]);
     crcs[i] = crc32(body);
-    digests[i] = sha256Hex(body);
+    digests.set(sha256(body), 32 * i);
     lengths[i] = -1;
     if (deflate[i] && body.length > 0) {
       const written = deflateInto(level, body, output, at, body.length);
@@ -205,7 +210,7 @@ parentPort.on('message', (message) => {
   }
   const reply = new Uint8Array(at);
   reply.set(output.subarray(0, at));
-  parentPort.postMessage({ type: 'batch', id, crcs, hashes: digests, lengths, output: reply }, [reply.buffer, lengths.buffer]);
+  parentPort.postMessage({ type: 'batch', id, crcs, digests, lengths, output: reply }, [reply.buffer, lengths.buffer, crcs.buffer, digests.buffer]);
 });
 `;
 
@@ -221,8 +226,8 @@ interface BatchRequest {
 interface BatchReply {
   type: 'batch';
   id: number;
-  crcs: number[];
-  hashes: string[];
+  crcs: Int32Array;
+  digests: Uint8Array;
   lengths: Int32Array;
   output: Uint8Array;
 }
@@ -238,11 +243,12 @@ interface HashReply {
   type: 'hash';
   id: number;
   bytes: number;
-  hex: string | undefined;
+  digest: Uint8Array | undefined;
+  slice: Uint8Array;
 }
 
 interface HashJob {
-  resolve: (hex: string) => void;
+  resolve: (digest: Buffer) => void;
   reject: (error: Error) => void;
 }
 
@@ -276,6 +282,8 @@ export class BodyProcessor {
   private submittedJobs = 0;
   private hashPendingBytes = 0;
   private hashCapacityWaiter: (() => void) | undefined;
+  /** Hash slices returned by the workers, reused for the next copies. */
+  private readonly freeSlices: Uint8Array<ArrayBuffer>[] = [];
   private failure: Error | undefined;
   private deflater: ReusableDeflater | undefined;
   private scratch = Buffer.allocUnsafe(0);
@@ -325,12 +333,12 @@ export class BodyProcessor {
    * output, archive hash). The body is copied in slices; resolves once they are sent, to the digest to come.
    * Awaits while too many bytes are already in flight. Starts the workers if need be.
    */
-  async hashOffThread(body: Buffer): Promise<{ digest: Promise<string> }> {
+  async hashOffThread(body: Buffer): Promise<{ digest: Promise<Buffer> }> {
     if (this.failure) throw this.failure;
     if (this.workers === undefined) this.startWorkers();
     const target = this.leastLoaded();
     const id = this.nextMessageId++;
-    const digest = new Promise<string>((resolve, reject) => {
+    const digest = new Promise<Buffer>((resolve, reject) => {
       target.hashes.set(id, { resolve, reject });
     });
     // Callers attach their handler later; a worker failure must not count as unhandled meanwhile.
@@ -345,12 +353,18 @@ export class BodyProcessor {
       const failure = this.currentFailure();
       if (failure) throw failure;
       const length = Math.min(HASH_SLICE_BYTES, body.length - at);
-      const data = new Uint8Array(length);
+      const free = this.freeSlices.pop();
+      const data = free === undefined || free.length < length ? new Uint8Array(HASH_SLICE_BYTES) : free;
       data.set(body.subarray(at, at + length));
       at += length;
       this.hashPendingBytes += length;
       target.pendingBytes += length;
-      const request: HashRequest = { type: 'hash', id, data, last: at >= body.length };
+      const request: HashRequest = {
+        type: 'hash',
+        id,
+        data: data.subarray(0, length),
+        last: at >= body.length,
+      };
       target.worker.postMessage(request, [data.buffer]);
     } while (at < body.length);
     // Wrapped: an async function's returned promise would otherwise be awaited along with the slices.
@@ -376,7 +390,8 @@ export class BodyProcessor {
         job.deflated = Buffer.from(this.scratch.subarray(0, written));
     }
     job.crc32 = crc32(body);
-    job.sha256Hex = sha256Hex(body);
+    job.digest = sha256(body);
+    job.digestAt = 0;
     job.done = true;
     job.batch = undefined;
   }
@@ -450,6 +465,7 @@ export class BodyProcessor {
     pooled.batches.delete(reply.id);
     const output = Buffer.from(reply.output.buffer, reply.output.byteOffset, reply.output.byteLength);
     const { jobs } = pending;
+    const digests = Buffer.from(reply.digests.buffer, reply.digests.byteOffset, reply.digests.byteLength);
     let at = 0;
     let bytes = 0;
     for (let i = 0; i < jobs.length; i++) {
@@ -458,8 +474,9 @@ export class BodyProcessor {
       bytes += job.body.length;
       job.deflated = length >= 0 ? output.subarray(at, at + length) : undefined;
       if (length >= 0) at += length;
-      job.crc32 = reply.crcs[i]!;
-      job.sha256Hex = reply.hashes[i]!;
+      job.crc32 = reply.crcs[i]! >>> 0;
+      job.digest = digests;
+      job.digestAt = 32 * i;
       job.done = true;
       job.batch = undefined;
     }
@@ -468,15 +485,17 @@ export class BodyProcessor {
   }
 
   private onHashReply(pooled: PoolWorker, reply: HashReply): void {
+    if (reply.slice.buffer.byteLength === HASH_SLICE_BYTES)
+      this.freeSlices.push(new Uint8Array(reply.slice.buffer as ArrayBuffer));
     pooled.pendingBytes -= reply.bytes;
     this.hashPendingBytes -= reply.bytes;
     const waiter = this.hashCapacityWaiter;
     this.hashCapacityWaiter = undefined;
     waiter?.();
-    if (reply.hex === undefined) return;
+    if (reply.digest === undefined) return;
     const job = pooled.hashes.get(reply.id);
     pooled.hashes.delete(reply.id);
-    job?.resolve(reply.hex);
+    job?.resolve(Buffer.from(reply.digest.buffer, reply.digest.byteOffset, reply.digest.byteLength));
   }
 
   /** A method rather than the field, so that checks after an await are not narrowed away. */

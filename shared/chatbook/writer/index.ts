@@ -18,8 +18,7 @@ import { DomainError, asError } from '../../errors';
 import { MANIFEST_PATH, README_PATH, isAlreadyCompressed } from '../layout';
 import { BodyProcessor } from './body-processor';
 import type { DigestJob } from './body-processor';
-import { defaultReadme, fileInventory, manifestJsonChunks } from './manifest-json';
-import type { InventoryRecord } from './manifest-json';
+import { FileInventory, defaultReadme, manifestJsonPieces } from './manifest-json';
 import { ArchiveOutput } from './output';
 import { EntryPathRegistry } from './paths';
 import {
@@ -76,8 +75,8 @@ const OFFLOAD_HASH_ABOVE = 4 * 1024 * 1024;
 /** Larger in-memory bodies are streamed in slices instead of copied to a worker whole. */
 const STREAM_BODIES_ABOVE = 64 * 1024 * 1024;
 const STREAM_SLICE_BYTES = 1024 * 1024;
-/** Manifests up to this size are serialized once and kept; larger ones are serialized twice instead. */
-const MANIFEST_KEEP_BYTES = 16 * 1024 * 1024;
+/** manifest.json text is encoded into the output in pieces of about this many characters. */
+const MANIFEST_TEXT_CHUNK = 32 * 1024;
 
 export function writeChatbook(options: WriteChatbookOptions): {
   stream: NodeJS.ReadableStream;
@@ -95,8 +94,10 @@ export function writeChatbook(options: WriteChatbookOptions): {
   return { stream, result };
 }
 
-/** An in-memory entry: its digest job, then (once written) its file_inventory record. */
-interface PendingEntry extends DigestJob, InventoryRecord {
+/** An in-memory entry: its digest job and what its headers and inventory record need. */
+interface PendingEntry extends DigestJob {
+  path: string;
+  contentItemIds: readonly string[] | undefined;
   nameLength: number;
   utf8: boolean;
   dosDateTime: number;
@@ -137,7 +138,7 @@ class ChatbookZipWriter {
   private readonly processor: BodyProcessor;
   private readonly paths = new EntryPathRegistry();
   private readonly defaultDosDateTime = dosDateTime(new Date());
-  private readonly inventory: InventoryRecord[] = [];
+  private readonly inventory = new FileInventory();
   private readonly centralDirectory = new CentralDirectory();
   /** Header fields of the entry being written, reused for every entry. */
   private readonly fields: HeaderFields = {
@@ -193,8 +194,8 @@ class ChatbookZipWriter {
       }
       await this.drainLookahead();
       await Promise.all(this.pendingHashes);
+      await this.writeManifest();
       const manifest = this.finalManifest();
-      await this.writeManifest(manifest);
       const centralDirectoryOffset = this.output.offset;
       for (const piece of this.centralDirectory.pieces()) this.output.write(piece);
       this.output.write(
@@ -243,11 +244,11 @@ class ChatbookZipWriter {
       deflate: this.shouldDeflate(path),
       done: false,
       crc32: 0,
-      sha256Hex: '',
+      digest: EMPTY,
+      digestAt: 0,
       deflated: undefined,
       batch: undefined,
-      size: body.length,
-      contentItemIds: entry.contentItemIds ?? [],
+      contentItemIds: entry.contentItemIds,
       dosDateTime: entry.modifiedAt ? dosDateTime(entry.modifiedAt) : this.defaultDosDateTime,
     };
     this.lookahead.push(pending);
@@ -290,10 +291,8 @@ class ChatbookZipWriter {
     writeLocalHeader(this.output.block, at, fields, pending.path);
     this.output.advance(headerLength);
     this.output.write(data);
-    // The entry lives on as its inventory record; its bodies can go.
-    pending.body = EMPTY;
-    pending.deflated = undefined;
-    this.finishEntry(pending.path, pending);
+    const index = this.finishEntry(pending.path, pending.contentItemIds);
+    this.inventory.setDigest(index, pending.digest, pending.digestAt);
     if (this.output.blocked) await this.output.ready();
   }
 
@@ -302,18 +301,7 @@ class ChatbookZipWriter {
    * the body out and hashes the archive, so the two hashes run on different cores.
    */
   private async writeLargeStoredEntry(entry: ChatbookEntry, body: Buffer): Promise<void> {
-    const record: InventoryRecord = {
-      path: entry.path,
-      size: body.length,
-      sha256Hex: '',
-      contentItemIds: entry.contentItemIds ?? [],
-    };
     const { digest } = await this.processor.hashOffThread(body);
-    const hashed = digest.then((hex) => {
-      record.sha256Hex = hex;
-    });
-    hashed.catch(() => undefined);
-    this.pendingHashes.push(hashed);
     const crc = crc32(body);
     // Waits before writing rather than after: the previous body drains while this one is read and CRC'd.
     if (this.output.blocked) await this.output.ready();
@@ -324,7 +312,12 @@ class ChatbookZipWriter {
     fields.usesDataDescriptor = false;
     this.output.write(localFileHeader(this.asRecord(entry.path), fields.utf8));
     this.output.write(body);
-    this.finishEntry(entry.path, record);
+    const index = this.finishEntry(entry.path, entry.contentItemIds);
+    const hashed = digest.then((bytes) => {
+      this.inventory.setDigest(index, bytes);
+    });
+    hashed.catch(() => undefined);
+    this.pendingHashes.push(hashed);
   }
 
   /** A body of unknown size: local header without sizes, data, then a data descriptor. */
@@ -390,46 +383,100 @@ class ChatbookZipWriter {
       dosDateTime: dateTime,
       usesDataDescriptor: true,
     });
-    this.finishEntry(entry.path, {
-      path: entry.path,
-      size,
-      sha256Hex: hash.digest('hex'),
-      contentItemIds: entry.contentItemIds ?? [],
-    });
+    const index = this.finishEntry(entry.path, entry.contentItemIds);
+    this.inventory.setDigest(index, hash.digest());
     if (this.output.blocked) await this.output.ready();
   }
 
+  /**
+   * The result's manifest. Its file_inventory is built from the compact inventory on first access: the
+   * archive itself gets it serialized record by record, so 100,000 records need not exist as objects.
+   */
   private finalManifest(): Record<string, unknown> {
     const manifest: Record<string, unknown> = { ...this.options.manifest, version: this.options.version };
     delete manifest.file_inventory;
-    if (this.options.version === '1.1.0') manifest.file_inventory = fileInventory(this.inventory);
+    if (this.options.version === '1.1.0') {
+      const inventory = this.inventory;
+      Object.defineProperty(manifest, 'file_inventory', {
+        enumerable: true,
+        configurable: true,
+        get(): Record<string, unknown>[] {
+          const value = inventory.toRecords();
+          Object.defineProperty(manifest, 'file_inventory', {
+            value,
+            enumerable: true,
+            configurable: true,
+            writable: true,
+          });
+          return value;
+        },
+        set(value: unknown): void {
+          Object.defineProperty(manifest, 'file_inventory', {
+            value,
+            enumerable: true,
+            configurable: true,
+            writable: true,
+          });
+        },
+      });
+    }
     return manifest;
   }
 
-  /** manifest.json, stored with known sizes; its JSON is produced in chunks so memory stays bounded. */
-  private async writeManifest(manifest: Record<string, unknown>): Promise<void> {
+  /**
+   * manifest.json, stored, serialized once in ~1 MiB chunks: its CRC and size follow the data in a data
+   * descriptor (flag bit 3), so it is never held whole nor serialized twice.
+   */
+  private async writeManifest(): Promise<void> {
+    // Not spread from `manifest`: that would build its file_inventory getter's objects.
+    const base: Record<string, unknown> = { ...this.options.manifest, version: this.options.version };
+    delete base.file_inventory;
+    const extra: Record<string, FileInventory> =
+      this.options.version === '1.1.0' ? { file_inventory: this.inventory } : {};
+    const fields = this.startEntry({ path: MANIFEST_PATH }, METHOD_STORED);
+    fields.usesDataDescriptor = true;
+    const localHeaderOffset = fields.localHeaderOffset;
+    const dateTime = fields.dosDateTime;
+    this.output.write(localFileHeader(this.asRecord(MANIFEST_PATH), false));
     let crc = 0;
     let size = 0;
-    let kept: Buffer[] | undefined = [];
-    for (const chunk of manifestJsonChunks(manifest)) {
-      crc = crc32(chunk, crc);
-      size += chunk.length;
-      if (kept && size <= MANIFEST_KEEP_BYTES) kept.push(chunk);
-      else kept = undefined;
+    // Pieces are gathered into short strings (young-generation sized, unlike 1 MiB ones) and encoded
+    // straight into the output block: no Buffer per chunk, no large strings left for a major GC.
+    const emit = (text: string): void => {
+      const output = this.output;
+      if (text.length * 3 > OUTPUT_BLOCK_BYTES / 4) {
+        const bytes = Buffer.from(text);
+        crc = crc32(bytes, crc);
+        size += bytes.length;
+        output.write(bytes);
+        return;
+      }
+      const at = output.reserve(text.length * 3);
+      const written = output.block.write(text, at);
+      crc = crc32(output.block.subarray(at, at + written), crc);
+      size += written;
+      output.advance(written);
+    };
+    let pending = '';
+    for (const piece of manifestJsonPieces(base, extra)) {
+      pending += piece;
+      if (pending.length >= MANIFEST_TEXT_CHUNK) {
+        emit(pending);
+        pending = '';
+        if (this.output.blocked) await this.output.ready();
+      }
     }
-    const fields = this.startEntry({ path: MANIFEST_PATH }, METHOD_STORED);
-    fields.crc32 = crc >>> 0;
-    fields.compressedSize = size;
-    fields.uncompressedSize = size;
-    fields.usesDataDescriptor = false;
-    this.output.write(localFileHeader(this.asRecord(MANIFEST_PATH), false));
-    for (const chunk of kept ?? manifestJsonChunks(manifest)) {
-      this.output.write(chunk);
-      if (this.output.blocked) await this.output.ready();
-    }
-    this.fields.crc32 = crc >>> 0;
-    this.fields.compressedSize = size;
-    this.fields.uncompressedSize = size;
+    emit(pending);
+    const record = { crc32: crc >>> 0, compressedSize: size, uncompressedSize: size };
+    this.output.write(dataDescriptor(record));
+    Object.assign(this.fields, record, {
+      nameLength: MANIFEST_PATH.length,
+      utf8: false,
+      method: METHOD_STORED,
+      localHeaderOffset,
+      dosDateTime: dateTime,
+      usesDataDescriptor: true,
+    });
     this.entryCount++;
     this.uncompressedBytes += size;
     this.centralDirectory.add(this.fields, MANIFEST_PATH);
@@ -456,12 +503,15 @@ class ChatbookZipWriter {
     return { ...this.fields, name: Buffer.from(path) };
   }
 
-  /** Counts the entry (whose header fields are in `this.fields`) and records it for the manifest. */
-  private finishEntry(path: string, inventory: InventoryRecord): void {
+  /**
+   * Counts the entry (whose header fields are in `this.fields`) and records it for the manifest; returns
+   * its inventory index, for its digest.
+   */
+  private finishEntry(path: string, contentItemIds: readonly string[] | undefined): number {
     this.entryCount++;
     this.uncompressedBytes += this.fields.uncompressedSize;
-    this.inventory.push(inventory);
     this.centralDirectory.add(this.fields, path);
+    return this.inventory.add(path, this.fields.uncompressedSize, contentItemIds);
   }
 }
 

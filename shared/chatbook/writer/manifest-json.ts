@@ -4,12 +4,8 @@
  */
 import { README_PATH, mediaTypeOf } from '../layout';
 
-export interface InventoryRecord {
-  path: string;
-  size: number;
-  sha256Hex: string;
-  contentItemIds: string[];
-}
+const NO_IDS: readonly string[] = [];
+const DIGEST_BYTES = 32;
 
 export type InventoryRole = 'readme' | 'payload' | 'rendered' | 'schema' | 'other';
 
@@ -21,19 +17,80 @@ export function inventoryRole(path: string): InventoryRole {
   return 'other';
 }
 
-/** tldw's file_inventory: every file but manifest.json, sorted by path. */
-export function fileInventory(records: InventoryRecord[]): Record<string, unknown>[] {
-  return records
-    .slice()
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-    .map((record) => ({
-      path: record.path,
-      media_type: mediaTypeOf(record.path),
-      size_bytes: record.size,
-      integrity: { status: 'verified', algorithm: 'sha256', value: `sha256:${record.sha256Hex}` },
-      role: inventoryRole(record.path),
-      content_item_ids: record.contentItemIds,
-    }));
+/**
+ * tldw's file_inventory (every file but manifest.json, sorted by path), kept compact while the entries
+ * stream: parallel arrays and one buffer of raw SHA-256 digests, no object per entry. An archive of
+ * 100,000 files would otherwise hold ~100,000 records (and their hex strings) until the end.
+ */
+export class FileInventory {
+  private readonly paths: string[] = [];
+  private readonly sizes: number[] = [];
+  private readonly ids: (readonly string[])[] = [];
+  private digests = Buffer.allocUnsafe(DIGEST_BYTES * 1024);
+
+  get length(): number {
+    return this.paths.length;
+  }
+
+  /** Records a file; returns its index (for a digest that arrives later, see `setDigest`). */
+  add(path: string, size: number, contentItemIds: readonly string[] | undefined): number {
+    const index = this.paths.length;
+    this.paths.push(path);
+    this.sizes.push(size);
+    this.ids.push(contentItemIds ?? NO_IDS);
+    if ((index + 1) * DIGEST_BYTES > this.digests.length) {
+      const grown = Buffer.allocUnsafe(this.digests.length * 2);
+      this.digests.copy(grown);
+      this.digests = grown;
+    }
+    return index;
+  }
+
+  /** Copies the file's raw SHA-256 (32 bytes at `at` in `digest`). */
+  setDigest(index: number, digest: Uint8Array, at = 0): void {
+    this.digests.set(digest.subarray(at, at + DIGEST_BYTES), index * DIGEST_BYTES);
+  }
+
+  /** Indices in path order. */
+  private sortedOrder(): Uint32Array {
+    const paths = this.paths;
+    const order = new Uint32Array(paths.length);
+    let sorted = true;
+    for (let i = 0; i < order.length; i++) {
+      order[i] = i;
+      if (i > 0 && paths[i - 1]! > paths[i]!) sorted = false;
+    }
+    if (!sorted) order.sort((a, b) => (paths[a]! < paths[b]! ? -1 : paths[a]! > paths[b]! ? 1 : 0));
+    return order;
+  }
+
+  private hex(index: number): string {
+    return this.digests.toString('hex', index * DIGEST_BYTES, (index + 1) * DIGEST_BYTES);
+  }
+
+  /** The records as objects (for the result's manifest). */
+  toRecords(): Record<string, unknown>[] {
+    return Array.from(this.sortedOrder(), (index) => {
+      const path = this.paths[index]!;
+      return {
+        path,
+        media_type: mediaTypeOf(path),
+        size_bytes: this.sizes[index]!,
+        integrity: { status: 'verified', algorithm: 'sha256', value: `sha256:${this.hex(index)}` },
+        role: inventoryRole(path),
+        content_item_ids: [...this.ids[index]!],
+      };
+    });
+  }
+
+  /** The records as compact JSON, one string each, in path order (same text as JSON.stringify of a record). */
+  *jsonRecords(): Generator<string> {
+    for (const index of this.sortedOrder()) {
+      const path = this.paths[index]!;
+      const ids = this.ids[index]!;
+      yield `{"path":${JSON.stringify(path)},"media_type":${JSON.stringify(mediaTypeOf(path))},"size_bytes":${this.sizes[index]!},"integrity":{"status":"verified","algorithm":"sha256","value":"sha256:${this.hex(index)}"},"role":"${inventoryRole(path)}","content_item_ids":${ids.length === 0 ? '[]' : JSON.stringify(ids)}}`;
+    }
+  }
 }
 
 function text(value: unknown, fallback: string): string {
@@ -79,17 +136,42 @@ function toJson(value: unknown, indent?: number): string | undefined {
   return json;
 }
 
+/** A top-level array serialized element by element, without building its elements as objects. */
+export interface JsonArraySource {
+  length: number;
+  jsonRecords(): Iterable<string>;
+}
+
 /**
  * The manifest as JSON text in pieces: top-level keys on their own lines, array elements one per line
- * (compact), other values indented. Same data as JSON.stringify, bounded piece sizes.
+ * (compact), other values indented. Same data as JSON.stringify, bounded piece sizes. `extra` adds keys
+ * at the end whose arrays are serialized from their source.
  */
-export function* manifestJsonPieces(manifest: Record<string, unknown>): Generator<string> {
-  const keys = Object.keys(manifest).filter((key) => toJson(manifest[key]) !== undefined);
+export function* manifestJsonPieces(
+  manifest: Record<string, unknown>,
+  extra: Readonly<Record<string, JsonArraySource>> = {},
+): Generator<string> {
+  const keys = Object.keys(manifest).filter((key) => !(key in extra) && toJson(manifest[key]) !== undefined);
+  const extraKeys = Object.keys(extra);
+  const total = keys.length + extraKeys.length;
   yield '{\n';
-  for (let k = 0; k < keys.length; k++) {
+  for (let k = 0; k < total; k++) {
+    const separator = k < total - 1 ? ',\n' : '\n';
+    if (k >= keys.length) {
+      const key = extraKeys[k - keys.length]!;
+      const source = extra[key]!;
+      if (source.length === 0) {
+        yield `  ${JSON.stringify(key)}: []${separator}`;
+        continue;
+      }
+      yield `  ${JSON.stringify(key)}: [\n`;
+      let i = 0;
+      for (const record of source.jsonRecords()) yield `    ${record}${++i < source.length ? ',\n' : '\n'}`;
+      yield `  ]${separator}`;
+      continue;
+    }
     const key = keys[k]!;
     const value = manifest[key];
-    const separator = k < keys.length - 1 ? ',\n' : '\n';
     if (Array.isArray(value) && value.length > 0) {
       yield `  ${JSON.stringify(key)}: [\n`;
       for (let i = 0; i < value.length; i++) {
@@ -101,20 +183,4 @@ export function* manifestJsonPieces(manifest: Record<string, unknown>): Generato
     }
   }
   yield '}\n';
-}
-
-/** Groups the pieces into UTF-8 buffers of about `chunkBytes`. */
-export function* manifestJsonChunks(
-  manifest: Record<string, unknown>,
-  chunkBytes = 1024 * 1024,
-): Generator<Buffer> {
-  let pending = '';
-  for (const piece of manifestJsonPieces(manifest)) {
-    pending += piece;
-    if (pending.length >= chunkBytes) {
-      yield Buffer.from(pending);
-      pending = '';
-    }
-  }
-  if (pending !== '') yield Buffer.from(pending);
 }

@@ -107,9 +107,10 @@ export class ArchiveOutput {
 
   private push(data: Buffer): void {
     if (this.failure) throw this.failure;
-    this.hash.update(data);
     this.bytesPushed += data.length;
+    // Pushed before hashing: the consumer (a disk or network write) starts on it while this thread hashes.
     this.stream.push(data);
+    this.hash.update(data);
   }
 
   private wake(): void {

@@ -73,6 +73,35 @@ describe('good chatbooks', () => {
     assert.throws(() => archive.openEntry('nope.txt'), { code: 'entry_not_found' });
   });
 
+  it('items() gives the same bytes whether kept from validation or read again (stored, deflated, non-ASCII)', async () => {
+    const many: ChatbookFile[] = [];
+    const items: { id: string; type: string; file_path: string }[] = [];
+    for (let i = 0; i < 300; i++) {
+      const path = i % 3 === 0 ? `content/notes/nöte_${i}.md` : `content/notes/note_${i}.md`;
+      // Sizes around the shared-slab limits (8 KiB, 64 KiB), some empty.
+      const size = i % 50 === 0 ? 70_000 + i : i % 7 === 0 ? 0 : (i * 97) % 9_000;
+      const data = Buffer.alloc(size);
+      for (let b = 0; b < size; b++) data[b] = Math.imul(b + i * 65_537, 2_654_435_761) >>> 24;
+      many.push({ path, data });
+      items.push({ id: String(i), type: 'note', file_path: path });
+    }
+    const entries = chatbookEntries(tldwManifest('1.1.0', items, many), many).map((entry, index) =>
+      index % 2 === 0 ? { ...entry, method: 0 } : entry,
+    );
+    const zip = forgeZip(entries);
+    for (const itemCacheBytes of [undefined, 0, 200_000]) {
+      const archive = await open(zip, { itemCacheBytes, readAheadBytes: 64 * 1024 });
+      assert.equal(archive.integrity.inventoryVerifiedFiles, many.length);
+      let index = 0;
+      for await (const item of archive.items()) {
+        assert.equal(item.path, many[index]!.path);
+        assert.deepEqual(item.bytes, many[index]!.data, `item ${index} (cache ${itemCacheBytes})`);
+        index++;
+      }
+      assert.equal(index, many.length);
+    }
+  });
+
   it('an unbundled item without a file is skipped with a warning', async () => {
     const manifest = tldwManifest('1.0.0', [
       ...SAMPLE_ITEMS,
