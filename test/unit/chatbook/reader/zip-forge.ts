@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { TLDW_V1_0_MANIFEST, TLDW_V1_1_MANIFEST } from '../schema/fixtures';
 
 export interface LocalOverrides {
   signature?: number;
@@ -320,14 +321,10 @@ export function tldwManifest(
   }[],
   inventoryFiles: readonly ChatbookFile[] = [],
 ): Record<string, unknown> {
+  const { content_items: _items, statistics, file_inventory: _inventory, ...v11 } = TLDW_V1_1_MANIFEST;
   const manifest: Record<string, unknown> = {
+    ...(version === '1.1.0' ? v11 : TLDW_V1_0_MANIFEST),
     version,
-    name: 'Research Pack',
-    description: 'Notes on RAG',
-    author: 'Jane',
-    created_at: '2025-06-01T12:00:00.123456+00:00',
-    updated_at: '2025-06-01T12:00:00.123456+00:00',
-    export_id: '0c9d9a3a-6d1c-4c8f-9c84-9a0c2c2d8f77',
     content_items: items.map((item) => ({
       id: item.id,
       type: item.type,
@@ -340,50 +337,14 @@ export function tldwManifest(
       file_path: item.file_path,
       checksum: null,
     })),
-    relationships: [],
-    configuration: {
-      include_media: false,
-      include_embeddings: false,
-      include_generated_content: true,
-      media_quality: 'compressed',
-      max_file_size_mb: 100,
-    },
     statistics: {
+      ...statistics,
       total_conversations: items.filter((i) => i.type === 'conversation').length,
       total_notes: items.filter((i) => i.type === 'note').length,
-      total_characters: 0,
-      total_media_items: 0,
-      total_prompts: 0,
-      total_evaluations: 0,
-      total_embeddings: 0,
-      total_world_books: 0,
-      total_dictionaries: 0,
-      total_documents: 0,
-      total_explainer_sessions: 0,
       total_size_bytes: 0,
     },
-    metadata: {
-      tags: ['research'],
-      categories: ['Work'],
-      language: 'en',
-      license: null,
-      template_mode: 'pass_through',
-    },
-    user_info: { user_id: '9f86d081884c7d65' },
   };
-  if (version === '1.1.0') {
-    Object.assign(manifest, {
-      features_used: ['file_inventory', 'integrity_metadata'],
-      producer: { name: 'tldw_server' },
-      source_instance: {},
-      compatibility: {
-        min_reader_version: '1.1.0',
-        recommended_reader_version: '1.1.0',
-        unsupported_feature_behavior: 'warn_lossy_import',
-      },
-      file_inventory: inventoryFiles.map((file) => inventoryRecord(file)),
-    });
-  }
+  if (version === '1.1.0') manifest.file_inventory = inventoryFiles.map((file) => inventoryRecord(file));
   return manifest;
 }
 
