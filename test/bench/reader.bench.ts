@@ -19,6 +19,7 @@ import { DATASET_NAMES, datasetManifest, materialize, pseudoRandomBytes } from '
 import type { DatasetName } from './datasets';
 import { centralHeader, endRecords, localHeader, prepareEntry } from '../unit/chatbook/reader/zip-forge';
 import type { PreparedEntry } from '../unit/chatbook/reader/zip-forge';
+import { childCommand } from './child';
 
 const GIB = 1024 * 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 2);
@@ -195,7 +196,8 @@ async function main(): Promise<void> {
     const ourRuns: Measure[] = [];
     for (let run = 0; run < RUNS; run++) {
       unzipRuns.push(timed('unzip', ['-tq', zipPath]));
-      const ours = timed(process.execPath, ['--import', 'tsx', self, '--child', zipPath]);
+      const child = childCommand(self, ['--child', zipPath]);
+      const ours = timed(child.command, child.args);
       const reported = JSON.parse(ours.stdout.trim().split('\n').at(-1)!) as { seconds: number };
       ourRuns.push({ seconds: reported.seconds, peakRssMb: ours.peakRssMb });
     }

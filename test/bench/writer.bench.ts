@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { ZipArchive } from 'archiver';
 import { writeChatbook } from '../../shared/chatbook/writer';
 import type { ChatbookEntry } from '../../shared/chatbook/writer';
+import { childCommand } from './child';
 import { DATASET_NAMES, datasetFiles, datasetManifestFromPaths, materialize } from './datasets';
 import type { DatasetName } from './datasets';
 
@@ -71,11 +72,8 @@ async function child(engine: Engine, name: DatasetName, dataDir: string, outPath
 }
 
 function runChild(engine: Engine, name: DatasetName, dataDir: string, outPath: string): Measure {
-  const run = spawnSync(
-    process.execPath,
-    ['--openssl-legacy-provider', '--import', 'tsx', self, '--child', engine, name, dataDir, outPath],
-    { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
-  );
+  const child = childCommand(self, ['--child', engine, name, dataDir, outPath]);
+  const run = spawnSync(child.command, child.args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`${engine} ${name} failed: ${run.stderr}`);
   const last = run.stdout.trim().split('\n').pop() ?? '{}';
   const parsed = JSON.parse(last) as { seconds: number; rssKb: number; archiveBytes: number };
