@@ -63,13 +63,19 @@ export class Storage extends Construct {
       removalPolicy: props.removalPolicy,
     };
 
-    // Jobs, quota counters, audit events and idempotency records: all keyed by the user's partition.
-    this.jobsTable = new Table(this, 'Jobs', tableDefaults);
-    this.jobsTable.addLocalSecondaryIndex({
-      indexName: INDEX.byCreated,
-      sortKey: { name: KEY.byCreated, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
+    // Every table is keyed by the user's partition and lists a user's items newest first.
+    const userTable = (id: string) => {
+      const table = new Table(this, id, tableDefaults);
+      table.addLocalSecondaryIndex({
+        indexName: INDEX.byCreated,
+        sortKey: { name: KEY.byCreated, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+      return table;
+    };
+
+    // Jobs, quota counters, audit events and idempotency records.
+    this.jobsTable = userTable('Jobs');
     this.jobsTable.addGlobalSecondaryIndex({
       indexName: INDEX.sweep,
       partitionKey: { name: KEY.sweepPartition, type: AttributeType.STRING },
@@ -77,12 +83,7 @@ export class Storage extends Construct {
       projectionType: ProjectionType.KEYS_ONLY,
     });
 
-    // The user's library: conversations, notes, characters ... keyed by the user's partition.
-    this.libraryTable = new Table(this, 'Library', tableDefaults);
-    this.libraryTable.addLocalSecondaryIndex({
-      indexName: INDEX.byCreated,
-      sortKey: { name: KEY.byCreated, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
+    // The user's library: conversations, notes, characters ...
+    this.libraryTable = userTable('Library');
   }
 }

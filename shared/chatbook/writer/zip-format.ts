@@ -208,14 +208,6 @@ export function writeCentralHeader(
   return 46 + fields.nameLength + extraLength;
 }
 
-/** Central directory file header as a new buffer (see writeCentralHeader). */
-export function centralDirectoryHeader(record: EntryRecord, utf8: boolean): Buffer {
-  const fields = fieldsOf(record, utf8);
-  const header = Buffer.allocUnsafe(centralHeaderLength(fields));
-  writeCentralHeader(header, 0, fields, record.name);
-  return header;
-}
-
 /** End of central directory, preceded by the ZIP64 end record and locator when counts or offsets need them. */
 export function endOfCentralDirectory(
   entryCount: number,

@@ -1,11 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  centralDirectoryHeader,
+  centralHeaderLength,
   dataDescriptor,
   dosDateTime,
   endOfCentralDirectory,
   localFileHeader,
+  writeCentralHeader,
 } from '../../../../shared/chatbook/writer/zip-format';
 import type { EntryRecord } from '../../../../shared/chatbook/writer/zip-format';
 
@@ -25,6 +26,14 @@ function record(overrides: Partial<EntryRecord>): EntryRecord {
     usesDataDescriptor: false,
     ...overrides,
   };
+}
+
+/** A central directory record as the writer writes it into its output blocks. */
+function centralDirectoryHeader(entry: EntryRecord, utf8: boolean): Buffer {
+  const fields = { ...entry, nameLength: entry.name.length, utf8 };
+  const header = Buffer.alloc(centralHeaderLength(fields));
+  writeCentralHeader(header, 0, fields, entry.name);
+  return header;
 }
 
 // Entries over 4 GiB are too slow to stream in a unit test; these check their ZIP64 fields directly.
