@@ -12,6 +12,7 @@ import { Workflows } from './constructs/workflows';
 import { acknowledgeNagFindings } from './nag';
 
 export const API_PREFIX = '/api/v1/chatbooks';
+export const LIBRARY_PREFIX = '/api/v1/library';
 
 export interface ChatbooksStackProps extends StackProps {
   /** An existing OIDC issuer instead of the Cognito user pool the stack creates. */
@@ -106,11 +107,32 @@ export class ChatbooksStack extends Stack {
       }),
     );
 
+    const library = new ChatbookFunction(this, 'LibraryFn', {
+      entry: 'functions/api/library.ts',
+      size: 'api',
+      description: '/api/v1/library/{type}: list, get, create, update, delete',
+      logRetention,
+    })
+      .bindTable(libraryTable, 'LIBRARY_TABLE')
+      .bindBucket(bucket);
+    const libraryRoutes = (
+      [
+        [HttpMethod.GET, ''],
+        [HttpMethod.POST, ''],
+        [HttpMethod.GET, '/{id}'],
+        [HttpMethod.PUT, '/{id}'],
+        [HttpMethod.DELETE, '/{id}'],
+      ] as const
+    ).map(([method, suffix]) => ({ method, path: `${LIBRARY_PREFIX}/{type}${suffix}`, fn: library }));
+
     const notFound = fn('NotFoundFn', 'functions/api/not-found.ts', 'handler', 'api', 'Unknown routes');
 
     this.api = new Api(this, 'Api', {
       ...(props.identity ? { identity: props.identity } : {}),
-      routes: [{ method: HttpMethod.GET, path: `${API_PREFIX}/health`, fn: health, public: true }],
+      routes: [
+        { method: HttpMethod.GET, path: `${API_PREFIX}/health`, fn: health, public: true },
+        ...libraryRoutes,
+      ],
       fallback: notFound,
       throttle: { rateLimit: 50, burstLimit: 100 },
       logRetention,

@@ -31,6 +31,18 @@ export class NotFoundError extends DomainError {}
 /** The request conflicts with the current state (HTTP 409). */
 export class ConflictError extends DomainError {}
 
+/** Well-formed input whose content cannot be processed (HTTP 422). */
+export class UnprocessableError extends DomainError {}
+
+/** The caller is known but may not do this (HTTP 403), e.g. a share link that is not valid. */
+export class ForbiddenError extends DomainError {}
+
+/** The thing existed and is gone for good (HTTP 410), e.g. an expired export. */
+export class GoneError extends DomainError {}
+
+/** The request is too large for how it was asked (HTTP 413). */
+export class TooLargeError extends DomainError {}
+
 /** Narrows a caught value to an Error. */
 export function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));

@@ -113,11 +113,18 @@ export class Api extends Construct {
       },
     });
 
+    // One integration per function: a function may serve several routes of its resource.
+    const integrations = new Map<ChatbookFunction, HttpLambdaIntegration>();
     for (const route of props.routes) {
+      let integration = integrations.get(route.fn);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${route.fn.node.id}Integration`, route.fn);
+        integrations.set(route.fn, integration);
+      }
       this.httpApi.addRoutes({
         path: route.path,
         methods: [route.method],
-        integration: new HttpLambdaIntegration(`${route.fn.node.id}Integration`, route.fn),
+        integration,
         ...(route.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
     }

@@ -67,8 +67,8 @@ export class Storage extends Construct {
     const userTable = (id: string) => {
       const table = new Table(this, id, tableDefaults);
       table.addLocalSecondaryIndex({
-        indexName: INDEX.byCreated,
-        sortKey: { name: KEY.byCreated, type: AttributeType.STRING },
+        indexName: INDEX.listing,
+        sortKey: { name: KEY.listing, type: AttributeType.STRING },
         projectionType: ProjectionType.ALL,
       });
       return table;

@@ -36,7 +36,7 @@ function toJob(item: Record<string, unknown>): Job {
   const {
     [KEY.partition]: _pk,
     [KEY.sort]: _sk,
-    [KEY.byCreated]: _lsi,
+    [KEY.listing]: _lsi,
     [KEY.ttl]: _ttl,
     [KEY.sweepPartition]: _gpk,
     [KEY.sweepSort]: _gsk,
@@ -58,7 +58,7 @@ export class DynamoJobStore implements JobStore, ActiveJobIndex {
         TableName: this.tableName,
         Item: {
           ...keyOf(job),
-          [KEY.byCreated]: jobCreatedSortKey(job.kind, job.createdAt, job.jobId),
+          [KEY.listing]: jobCreatedSortKey(job.kind, job.createdAt, job.jobId),
           ...(TERMINAL_STATUSES.has(job.status)
             ? {}
             : { [KEY.sweepPartition]: ACTIVE_PARTITION, [KEY.sweepSort]: activeSortKey(job) }),

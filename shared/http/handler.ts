@@ -5,7 +5,17 @@ import type {
   Context,
 } from 'aws-lambda';
 import { z } from 'zod';
-import { ConflictError, DomainError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  GoneError,
+  NotFoundError,
+  TooLargeError,
+  UnauthenticatedError,
+  UnprocessableError,
+  ValidationError,
+} from '../errors';
 import { hashUserId, logger } from '../observability/logger';
 import { authContextOf, type AuthContext } from './auth';
 import { errorResponse, json } from './response';
@@ -18,6 +28,10 @@ export function statusOf(error: DomainError): number {
   if (error instanceof UnauthenticatedError) return 401;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ConflictError) return 409;
+  if (error instanceof UnprocessableError) return 422;
+  if (error instanceof ForbiddenError) return 403;
+  if (error instanceof GoneError) return 410;
+  if (error instanceof TooLargeError) return 413;
   if (error instanceof ValidationError) return 400;
   const status = (error as DomainError & { status?: unknown }).status;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : 400;
@@ -109,6 +123,39 @@ export function httpRoute<S extends z.ZodType = z.ZodUndefined>(
     }
   };
   return middy(base);
+}
+
+/** Parses query or path parameters with a zod schema; a 400 that lists each problem otherwise. */
+export function parseParameters<S extends z.ZodType>(
+  schema: S,
+  values: Record<string, string | undefined>,
+  where: 'query' | 'path' | 'headers',
+): z.infer<S> {
+  const parsed = schema.safeParse(values);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(
+    `invalid_${where}`,
+    `The request's ${where === 'query' ? 'query parameters are' : where === 'path' ? 'path is' : 'headers are'} invalid. Fix what details lists.`,
+    {
+      details: {
+        issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      },
+    },
+  );
+}
+
+type RouteHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+/**
+ * One Lambda for a resource's routes: picks the route's handler by the API's route key ("GET /path/{id}").
+ * Each entry is a full httpRoute, so each keeps its own auth and body schema.
+ */
+export function routeTable(routes: Record<string, RouteHandler>): RouteHandler {
+  return async (event, context) => {
+    const route = routes[event.routeKey];
+    if (route) return route(event, context);
+    return errorResponse(404, 'route_not_found', `No route ${event.routeKey} here.`);
+  };
 }
 
 export { json };
