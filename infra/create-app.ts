@@ -16,7 +16,8 @@ function contextString(app: App, name: string): string | undefined {
 
 /**
  * The CDK app. Context: `jwtIssuer` and `jwtAudience` (comma separated) to bring your own identity provider;
- * `exportRetentionDays`; `ephemeral=true` for a stack whose data is destroyed with it.
+ * `exportRetentionDays` (lifecycle), `exportExpiryHours` (download expiry), `shareLinkSecret` (HMAC share links,
+ * at least 32 characters); `ephemeral=true` for a stack whose data is destroyed with it.
  */
 export function createApp(options: CreateAppOptions = {}): { app: App; stack: ChatbooksStack } {
   const { nag = process.env.CDK_NAG !== '0', ...appProps } = options;
@@ -31,12 +32,16 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ch
     );
   }
   const retention = contextString(app, 'exportRetentionDays');
+  const expiryHours = contextString(app, 'exportExpiryHours');
+  const shareLinkSecret = contextString(app, 'shareLinkSecret');
   const stack = new ChatbooksStack(app, STACK_NAME, {
     description: 'Chatbooks Cloud: export, preview and import chatbooks',
     ...(issuer && audience
       ? { identity: { issuer, audience: audience.split(',').map((a) => a.trim()) } }
       : {}),
     ...(retention ? { exportRetentionDays: Number(retention) } : {}),
+    ...(expiryHours ? { exportExpiryHours: Number(expiryHours) } : {}),
+    ...(shareLinkSecret ? { shareLinkSecret } : {}),
     ...(contextString(app, 'ephemeral') === 'true' ? { removalPolicy: RemovalPolicy.DESTROY } : {}),
   });
   return { app, stack };

@@ -20,6 +20,10 @@ export interface ChatbooksStackProps extends StackProps {
   exportRetentionDays?: number;
   /** Minutes after which a job that is still pending or in progress is failed by the cleanup. */
   staleJobMinutes?: number;
+  /** Hours a finished export stays downloadable (the job's expires_at); lifecycle removes it after the days above. */
+  exportExpiryHours?: number;
+  /** Secret for HMAC share links (`?exp=&token=`); share links are off without it. */
+  shareLinkSecret?: string;
   /** RETAIN in production; DESTROY for throwaway stacks. */
   removalPolicy?: RemovalPolicy;
 }
@@ -51,10 +55,13 @@ export class ChatbooksStack extends Stack {
         'JOBS_TABLE',
       );
 
+    const exportExpiryHours = String(props.exportExpiryHours ?? 24);
     const steps = 'functions/workflow/export-steps.ts';
     const importSteps = 'functions/workflow/import-steps.ts';
     const workflowFunctions = {
-      exportPrepare: fn('ExportPrepareFn', steps, 'prepare', 'step', 'Export: count and plan the selection'),
+      exportPrepare: fn('ExportPrepareFn', steps, 'prepare', 'step', 'Export: count and plan the selection')
+        .bindTable(libraryTable, 'LIBRARY_TABLE', 'read')
+        .bindBucket(bucket),
       exportArchive: fn('ExportArchiveFn', steps, 'archive', 'heavy', 'Export: stream the chatbook to S3')
         .bindTable(libraryTable, 'LIBRARY_TABLE', 'read')
         .bindBucket(bucket),
@@ -64,8 +71,14 @@ export class ChatbooksStack extends Stack {
         'finalize',
         'step',
         'Export: record size, checksum, expiry',
-      ),
-      exportMarkFailed: fn('ExportMarkFailedFn', steps, 'markFailed', 'step', 'Export: record a failure'),
+      ).bindBucket(bucket),
+      exportMarkFailed: fn(
+        'ExportMarkFailedFn',
+        steps,
+        'markFailed',
+        'step',
+        'Export: record a failure',
+      ).bindBucket(bucket),
       importValidate: fn(
         'ImportValidateFn',
         importSteps,
@@ -92,8 +105,36 @@ export class ChatbooksStack extends Stack {
         'Import: record a failure',
       ),
     };
+    for (const step of [
+      workflowFunctions.exportPrepare,
+      workflowFunctions.exportArchive,
+      workflowFunctions.exportFinalize,
+      workflowFunctions.exportMarkFailed,
+    ]) {
+      step.addEnvironment('EXPORT_RETENTION_HOURS', exportExpiryHours);
+    }
     this.workflows = new Workflows(this, 'Workflows', workflowFunctions, logRetention);
     const { exportMachine, importMachine } = this.workflows;
+
+    // Export requests and downloads: one function per resource.
+    const exportEnvironment = (target: ChatbookFunction) => {
+      target.addEnvironment('EXPORT_STATE_MACHINE_ARN', exportMachine.stateMachineArn);
+      target.addEnvironment('EXPORT_RETENTION_HOURS', exportExpiryHours);
+      if (props.shareLinkSecret) target.addEnvironment('SHARE_LINK_SECRET', props.shareLinkSecret);
+      return target;
+    };
+    const exportsFn = exportEnvironment(
+      fn('ExportsFn', 'functions/api/exports.ts', 'handler', 'api', 'POST /export and the export jobs')
+        .bindTable(libraryTable, 'LIBRARY_TABLE', 'read')
+        .bindBucket(bucket),
+    );
+    exportMachine.grantStartExecution(exportsFn);
+    exportMachine.grantExecution(exportsFn, 'states:StopExecution');
+    const downloadFn = exportEnvironment(
+      fn('DownloadFn', 'functions/api/download.ts', 'handler', 'api', 'GET /download/{job_id}')
+        .bindTable(libraryTable, 'LIBRARY_TABLE', 'read')
+        .bindBucket(bucket, 'BUCKET_NAME', 'read'),
+    );
 
     const health = fn('HealthFn', 'functions/api/health.ts', 'handler', 'api', 'GET /health')
       .bindTable(libraryTable, 'LIBRARY_TABLE', 'read')
@@ -132,6 +173,11 @@ export class ChatbooksStack extends Stack {
       routes: [
         { method: HttpMethod.GET, path: `${API_PREFIX}/health`, fn: health, public: true },
         ...libraryRoutes,
+        { method: HttpMethod.POST, path: `${API_PREFIX}/export`, fn: exportsFn },
+        { method: HttpMethod.GET, path: `${API_PREFIX}/export/jobs`, fn: exportsFn },
+        { method: HttpMethod.GET, path: `${API_PREFIX}/export/jobs/{job_id}`, fn: exportsFn },
+        { method: HttpMethod.DELETE, path: `${API_PREFIX}/export/jobs/{job_id}`, fn: exportsFn },
+        { method: HttpMethod.GET, path: `${API_PREFIX}/download/{job_id}`, fn: downloadFn },
       ],
       fallback: notFound,
       throttle: { rateLimit: 50, burstLimit: 100 },

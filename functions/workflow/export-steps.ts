@@ -1,9 +1,50 @@
 // The export state machine's tasks: Prepare -> Archive -> Finalize, Catch -> MarkFailed.
 // One Lambda per task; each points its `handler` at one of these exports.
-import { exportSteps } from '../../shared/workflows/steps';
-import { failureInput, stepInput, workflowHandler } from './step-handler';
+import { z } from 'zod';
+import { documentClient, s3Client } from '../../shared/aws/clients';
+import { DynamoLibraryStore } from '../../shared/aws/dynamo-library-store';
+import { S3ExportObjects } from '../../shared/aws/s3-export-objects';
+import { nonEmpty, readEnv } from '../../shared/config/env';
+import { DEFAULT_EXPORT_CONFIG } from '../../shared/exports/export-service';
+import { exportSteps, type ExportStepDeps } from '../../shared/exports/export-steps';
+import type { LibraryStore } from '../../shared/library/library';
+import { baseStepDeps, failureInput, stepInput, workflowHandler } from './step-handler';
 
-export const prepare = workflowHandler('export.prepare', stepInput, exportSteps.prepare);
-export const archive = workflowHandler('export.archive', stepInput, exportSteps.archive);
-export const finalize = workflowHandler('export.finalize', stepInput, exportSteps.finalize);
-export const markFailed = workflowHandler('export.mark_failed', failureInput, exportSteps.markFailed);
+let deps: ExportStepDeps | undefined;
+
+/** Stands in for the library in steps that have no access to it: any use is a deployment error. */
+const libraryNotGranted = new Proxy({} as LibraryStore, {
+  get: () => {
+    throw new Error('This step has no LIBRARY_TABLE: it is not granted the library.');
+  },
+});
+
+function exportDeps(): ExportStepDeps {
+  if (!deps) {
+    const env = readEnv({
+      BUCKET_NAME: nonEmpty,
+      // Only Prepare and Archive read the library; the other steps are not granted it.
+      LIBRARY_TABLE: nonEmpty.optional(),
+      EXPORT_RETENTION_HOURS: z.coerce.number().positive().default(DEFAULT_EXPORT_CONFIG.retentionHours),
+    });
+    deps = {
+      ...baseStepDeps(),
+      library: env.LIBRARY_TABLE
+        ? new DynamoLibraryStore(documentClient(), env.LIBRARY_TABLE, s3Client(), env.BUCKET_NAME)
+        : libraryNotGranted,
+      objects: new S3ExportObjects(s3Client(), env.BUCKET_NAME),
+      config: { ...DEFAULT_EXPORT_CONFIG, retentionHours: env.EXPORT_RETENTION_HOURS },
+    };
+  }
+  return deps;
+}
+
+export const prepare = workflowHandler('export.prepare', stepInput, exportSteps.prepare, exportDeps);
+export const archive = workflowHandler('export.archive', stepInput, exportSteps.archive, exportDeps);
+export const finalize = workflowHandler('export.finalize', stepInput, exportSteps.finalize, exportDeps);
+export const markFailed = workflowHandler(
+  'export.mark_failed',
+  failureInput,
+  exportSteps.markFailed,
+  exportDeps,
+);

@@ -7,8 +7,16 @@ import { systemClock } from '../../shared/jobs/job';
 import { StepError, type StepDeps } from '../../shared/workflows/steps';
 import { logger } from '../../shared/observability/logger';
 
-const env = readEnv({ JOBS_TABLE: nonEmpty });
-const deps: StepDeps = { jobs: new DynamoJobStore(documentClient(), env.JOBS_TABLE), clock: systemClock };
+let stepDeps: StepDeps | undefined;
+
+/** The deps every step has: the jobs table and the clock. Built on first use, from the environment. */
+export function baseStepDeps(): StepDeps {
+  if (!stepDeps) {
+    const env = readEnv({ JOBS_TABLE: nonEmpty });
+    stepDeps = { jobs: new DynamoJobStore(documentClient(), env.JOBS_TABLE), clock: systemClock };
+  }
+  return stepDeps;
+}
 
 export const stepInput = z.object({ userId: nonEmpty, jobId: nonEmpty });
 
@@ -26,10 +34,11 @@ export const failureInput = z.object({
  * A state-machine task as a Lambda handler: parse the state's input, run one step, and throw errors whose
  * names the state machine's Retry (Chatbooks.Transient) and Catch (everything) match.
  */
-export function workflowHandler<S extends z.ZodType>(
+export function workflowHandler<S extends z.ZodType, D extends StepDeps = StepDeps>(
   step: string,
   schema: S,
-  run: (deps: StepDeps, input: z.infer<S>) => Promise<unknown>,
+  run: (deps: D, input: z.infer<S>) => Promise<unknown>,
+  deps: () => D = baseStepDeps as () => D,
 ): (event: unknown) => Promise<unknown> {
   return async (event: unknown) => {
     const parsed = schema.safeParse(event);
@@ -40,7 +49,7 @@ export function workflowHandler<S extends z.ZodType>(
       );
     }
     try {
-      return await run(deps, parsed.data);
+      return await run(deps(), parsed.data);
     } catch (error) {
       if (error instanceof StepError) {
         logger.warn('workflow step stopped', { step, errorName: error.name });

@@ -1,6 +1,6 @@
 import './polyfills';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -23,6 +23,19 @@ export interface LocalCloudOptions {
   /** Extra environment for every function (e.g. shorter limits in tests). */
   functionEnvironment?: Record<string, string>;
 }
+
+/** What `<dataDir>/cloud.json` holds while a local cloud runs on that folder, for tools such as `npm run seed`. */
+export interface CloudInfo {
+  pid: number;
+  url: string;
+  s3Endpoint: string;
+  dynamodbEndpoint: string;
+  bucket: string;
+  libraryTable: string;
+  jobsTable: string;
+}
+
+export const CLOUD_INFO_FILE = 'cloud.json';
 
 export interface LocalCloud {
   url: string;
@@ -183,6 +196,25 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     }
   }
 
+  const resources = {
+    bucket: envName(assembly, 'BUCKET_NAME'),
+    jobsTable: envName(assembly, 'JOBS_TABLE'),
+    libraryTable: envName(assembly, 'LIBRARY_TABLE'),
+    exportMachineArn: envName(assembly, 'EXPORT_STATE_MACHINE_ARN'),
+    importMachineArn: envName(assembly, 'IMPORT_STATE_MACHINE_ARN'),
+  };
+  const infoPath = join(dataDir, CLOUD_INFO_FILE);
+  const info: CloudInfo = {
+    pid: process.pid,
+    url,
+    s3Endpoint: emulators.s3Endpoint,
+    dynamodbEndpoint: emulators.dynamodbEndpoint,
+    bucket: resources.bucket,
+    libraryTable: resources.libraryTable,
+    jobsTable: resources.jobsTable,
+  };
+  writeFileSync(infoPath, `${JSON.stringify(info, null, 2)}\n`);
+
   return {
     url,
     assembly,
@@ -193,17 +225,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       dynamodbEndpoint: emulators.dynamodbEndpoint,
       sfnEndpoint,
     },
-    resources: {
-      bucket: envName(assembly, 'BUCKET_NAME'),
-      jobsTable: envName(assembly, 'JOBS_TABLE'),
-      libraryTable: envName(assembly, 'LIBRARY_TABLE'),
-      exportMachineArn: envName(assembly, 'EXPORT_STATE_MACHINE_ARN'),
-      importMachineArn: envName(assembly, 'IMPORT_STATE_MACHINE_ARN'),
-    },
+    resources,
     token: (tokenOptions) => issueToken(issuer, tokenOptions),
     runRule: (name) => runRule(name),
     idle: () => stepFunctions.idle(),
     stop: async () => {
+      rmSync(infoPath, { force: true });
       for (const timer of timers) clearInterval(timer);
       server.closeAllConnections();
       await new Promise<void>((resolveClose) =>

@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
 import S3rver from 's3rver';
@@ -39,6 +40,39 @@ function close(server: Server): Promise<void> {
   });
 }
 
+/** The part of Koa's context the shim uses (s3rver's types do not expose Koa's). */
+interface KoaContext {
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  status: number;
+  type: string;
+  body: unknown;
+}
+type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+
+/**
+ * AbortMultipartUpload, which s3rver 3.7 lacks (it answers 405): removes the upload's parts the way s3rver
+ * stores them (`<bucket>/._S3rver_uploads/<uploadId>`), so exports can abort uploads locally as in AWS.
+ */
+function abortMultipartUpload(s3Dir: string): KoaMiddleware {
+  return async (ctx, next) => {
+    const uploadId = ctx.query.uploadId;
+    if (ctx.method !== 'DELETE' || typeof uploadId !== 'string') return next();
+    const bucket = ctx.path.split('/')[1] ?? '';
+    const uploadDir = join(s3Dir, bucket, '._S3rver_uploads', uploadId);
+    if (!/^[a-f0-9]{32}$/.test(uploadId) || !/^[a-z0-9.-]{3,63}$/.test(bucket) || !existsSync(uploadDir)) {
+      ctx.status = 404;
+      ctx.type = 'application/xml';
+      ctx.body =
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
+      return;
+    }
+    await rm(uploadDir, { recursive: true, force: true });
+    ctx.status = 204;
+  };
+}
+
 /** The table as CreateTable takes it, from the template's properties. */
 function createTableInput(table: LocalTable): CreateTableCommandInput {
   const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, LocalSecondaryIndexes } = table.definition;
@@ -67,6 +101,8 @@ export async function startEmulators(
   mkdirSync(dynamoDir, { recursive: true });
 
   const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3Dir });
+  // s3rver is a Koa app; its middleware list is composed when it starts listening.
+  (s3rver as unknown as { middleware: KoaMiddleware[] }).middleware.unshift(abortMultipartUpload(s3Dir));
   const s3Address = await s3rver.run();
   const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
 

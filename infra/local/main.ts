@@ -1,11 +1,48 @@
-// `npm start`: the whole service on this machine, data kept under .local/data between runs.
-import { startLocalCloud } from './cloud';
+// `npm start`: the whole service on this machine, data kept under .local/data between runs. On the first run on
+// a data folder it seeds a demo user (SEED_DEMO=0 to skip).
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { localLibraryStore, seedLibrary } from '../../scripts/seed/seed-library';
+import { startLocalCloud, type LocalCloud } from './cloud';
+
+const DEMO_USER = 'demo';
+
+/** Seeds the demo user once per data folder; returns the line to print, if any. */
+async function seedDemoOnce(cloud: LocalCloud, dataDir: string): Promise<string | undefined> {
+  const marker = join(dataDir, 'demo-seeded');
+  if (process.env.SEED_DEMO === '0' || existsSync(marker)) return undefined;
+  const started = Date.now();
+  const { store, close } = localLibraryStore({
+    region: cloud.aws.region,
+    credentials: cloud.aws.credentials,
+    s3Endpoint: cloud.aws.s3Endpoint,
+    dynamodbEndpoint: cloud.aws.dynamodbEndpoint,
+    bucket: cloud.resources.bucket,
+    libraryTable: cloud.resources.libraryTable,
+  });
+  try {
+    const result = await seedLibrary(store, DEMO_USER, 'small');
+    writeFileSync(marker, `${JSON.stringify({ at: new Date().toISOString(), ...result })}\n`);
+    return (
+      `  Demo:     seeded user "${DEMO_USER}" with ${result.items} items and ${result.files} files ` +
+      `(${(result.fileBytes / 1e6).toFixed(1)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+      `npm run token -- --user ${DEMO_USER}`
+    );
+  } catch (error) {
+    console.error(`Seeding the demo user failed (the cloud runs anyway): ${(error as Error).message}`);
+    return undefined;
+  } finally {
+    close();
+  }
+}
 
 const started = Date.now();
+const dataDir = process.env.LOCAL_DATA_DIR ?? '.local/data';
 const cloud = await startLocalCloud({
   port: Number(process.env.PORT ?? 4510),
-  dataDir: process.env.LOCAL_DATA_DIR ?? '.local/data',
+  dataDir,
 });
+const demo = await seedDemoOnce(cloud, dataDir);
 
 console.log(`Chatbooks Cloud (local) is up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`  API:      ${cloud.url}/api/v1/chatbooks`);
@@ -15,6 +52,8 @@ console.log(
   `  Call:     curl -H "Authorization: Bearer $(npm run -s token -- --user alice)" ${cloud.url}/api/v1/chatbooks/export/jobs`,
 );
 console.log(`  Cleanup:  curl -X POST ${cloud.url}/__local/rules/cleanup`);
+if (demo) console.log(demo);
+console.log(`  Seed:     npm run seed -- --user alice --size small|large`);
 console.log(cloud.url);
 
 const shutdown = () => {

@@ -4,15 +4,19 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
+  type QueryCommandOutput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { ActiveJobIndex } from '../cleanup/sweep';
+import { ValidationError } from '../errors';
 import {
   JOB_KINDS,
   TERMINAL_STATUSES,
   type Job,
   type JobKey,
   type JobKind,
+  type JobListQuery,
+  type JobPage,
   type JobPatch,
   type JobStatus,
   type JobStore,
@@ -27,6 +31,40 @@ function activeSortKey(job: Pick<Job, 'createdAt' | 'userId' | 'kind' | 'jobId'>
 }
 
 type JobItem = Job & Record<string, unknown>;
+
+const LIST_PAGE = 100;
+const MAX_LIST_PAGES = 20;
+
+interface JobCursor {
+  sk: string;
+  lk: string;
+}
+
+function encodeJobCursor(cursor: JobCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+/** Only sort keys travel in a cursor; the partition is always the caller's, so a cursor cannot cross users. */
+function decodeJobCursor(raw: string, prefix: string): JobCursor {
+  let value: Partial<JobCursor> | undefined;
+  try {
+    value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<JobCursor>;
+  } catch {
+    value = undefined;
+  }
+  if (
+    typeof value?.sk !== 'string' ||
+    typeof value.lk !== 'string' ||
+    !value.sk.startsWith(prefix) ||
+    !value.lk.startsWith(prefix)
+  ) {
+    throw new ValidationError(
+      'invalid_cursor',
+      'The cursor is not one this listing returned. Start again without a cursor.',
+    );
+  }
+  return { sk: value.sk, lk: value.lk };
+}
 
 function keyOf(key: JobKey): Record<string, string> {
   return { [KEY.partition]: userPartition(key.userId), [KEY.sort]: jobSortKey(key.kind, key.jobId) };
@@ -119,6 +157,106 @@ export class DynamoJobStore implements JobStore, ActiveJobIndex {
           ConditionExpression: `attribute_exists(#pk) AND #status IN (${allowed.join(', ')})`,
           ExpressionAttributeNames: { ...names, '#pk': KEY.partition },
           ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? toJob(result.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async update(key: JobKey, when: readonly JobStatus[], patch: JobPatch): Promise<boolean> {
+    const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+    if (entries.length === 0) return true;
+    const names: Record<string, string> = {
+      '#pk': KEY.partition,
+      '#status': 'status',
+      '#updatedAt': 'updatedAt',
+    };
+    const values: Record<string, unknown> = { ':now': new Date().toISOString() };
+    const sets = ['#updatedAt = :now'];
+    for (const [field, value] of entries) {
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+    }
+    const allowed = when.map((status, index) => {
+      values[`:when${index}`] = status;
+      return `:when${index}`;
+    });
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keyOf(key),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(#pk) AND #status IN (${allowed.join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async list(userId: string, kind: JobKind, query: JobListQuery): Promise<JobPage> {
+    const prefix = `JOB#${kind}#`;
+    let startKey: Record<string, unknown> | undefined;
+    if (query.cursor) {
+      const cursor = decodeJobCursor(query.cursor, prefix);
+      startKey = { [KEY.partition]: userPartition(userId), [KEY.sort]: cursor.sk, [KEY.listing]: cursor.lk };
+    }
+    const jobs: Job[] = [];
+    let last: JobCursor | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const result: QueryCommandOutput = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX.listing,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#lk, :prefix)',
+          ExpressionAttributeNames: { '#pk': KEY.partition, '#lk': KEY.listing },
+          ExpressionAttributeValues: { ':pk': userPartition(userId), ':prefix': prefix },
+          ScanIndexForward: false,
+          Limit: LIST_PAGE,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const items = result.Items ?? [];
+      for (const [index, item] of items.entries()) {
+        last = { sk: String(item[KEY.sort]), lk: String(item[KEY.listing]) };
+        if (query.status && item.status !== query.status) continue;
+        jobs.push(toJob(item));
+        if (jobs.length === query.limit) {
+          const more = result.LastEvaluatedKey !== undefined || index < items.length - 1;
+          return more ? { jobs, nextCursor: encodeJobCursor(last) } : { jobs };
+        }
+      }
+      startKey = result.LastEvaluatedKey;
+      if (!startKey) return { jobs };
+    }
+    return last ? { jobs, nextCursor: encodeJobCursor(last) } : { jobs };
+  }
+
+  async recordDownload(key: JobKey, at: string): Promise<Job | undefined> {
+    try {
+      const result = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keyOf(key),
+          UpdateExpression: 'SET #lastDownloadedAt = :at ADD #downloadCount :one',
+          ConditionExpression: 'attribute_exists(#pk) AND #status = :completed',
+          ExpressionAttributeNames: {
+            '#pk': KEY.partition,
+            '#status': 'status',
+            '#downloadCount': 'downloadCount',
+            '#lastDownloadedAt': 'lastDownloadedAt',
+          },
+          ExpressionAttributeValues: { ':at': at, ':one': 1, ':completed': 'completed' },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -11,7 +17,7 @@ import {
   type QueryCommandOutput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ContentType } from '../chatbook/layout';
 import type { ItemByType } from '../chatbook/schema/items';
@@ -161,10 +167,22 @@ export class DynamoLibraryStore implements LibraryStore {
     const high = query.updatedUntil ? libraryListingSortKey(type, query.updatedUntil, '~') : `ITEM#${type}#~`;
     const names: Record<string, string> = { ...SUMMARY_NAMES, '#pk': KEY.partition, '#lk': KEY.listing };
     const values: Record<string, unknown> = { ':pk': userPartition(userId), ':low': low, ':high': high };
+    const cursor = query.cursor ? decodeCursor(query.cursor, type) : undefined;
+    // An empty window (since after until): DynamoDB refuses a BETWEEN whose bounds are reversed.
+    if (low > high) return { items: [] };
     let startKey: Record<string, unknown> | undefined;
-    if (query.cursor) {
-      const cursor = decodeCursor(query.cursor, type);
-      startKey = { [KEY.partition]: userPartition(userId), [KEY.sort]: cursor.sk, [KEY.listing]: cursor.lk };
+    if (cursor) {
+      // DynamoDB refuses a start key outside the key condition, which a cursor is when the time filters changed
+      // between pages. Newest first, what follows the cursor is everything below it: nothing when the cursor is
+      // under the window, the whole window when it is above.
+      if (cursor.lk < low) return { items: [] };
+      if (cursor.lk <= high) {
+        startKey = {
+          [KEY.partition]: userPartition(userId),
+          [KEY.sort]: cursor.sk,
+          [KEY.listing]: cursor.lk,
+        };
+      }
     }
     const items: LibraryItemSummary<T>[] = [];
     let last: Cursor | undefined;
@@ -183,13 +201,17 @@ export class DynamoLibraryStore implements LibraryStore {
         }),
       );
       // Filtering here rather than in a FilterExpression keeps exact cursors: the page stops at the item it fills.
-      for (const raw of result.Items ?? []) {
+      const read = result.Items ?? [];
+      for (const [index, raw] of read.entries()) {
         const stored = raw as unknown as StoredItem;
         last = { sk: String(raw[KEY.sort]), lk: String(raw[KEY.listing]) };
         if (!this.matches(stored, query)) continue;
         items.push(summaryOf(raw) as LibraryItemSummary<T>);
         if (items.length === query.limit) {
-          const more = result.LastEvaluatedKey !== undefined || raw !== result.Items?.at(-1);
+          // A cursor only when more may match: the rest of this page is already read, so it is checked here.
+          const more =
+            result.LastEvaluatedKey !== undefined ||
+            read.slice(index + 1).some((next) => this.matches(next as unknown as StoredItem, query));
           return more ? { items, nextCursor: encodeCursor(last) } : { items };
         }
       }
@@ -206,10 +228,27 @@ export class DynamoLibraryStore implements LibraryStore {
   }
 
   async get<T extends ContentType>(userId: string, type: T, id: string): Promise<LibraryItem<T> | undefined> {
-    const result = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: itemKey(userId, type, id), ConsistentRead: true }),
-    );
-    return result.Item ? ((await this.withContent(result.Item)) as LibraryItem<T>) : undefined;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: itemKey(userId, type, id), ConsistentRead: true }),
+      );
+      if (!result.Item) return undefined;
+      try {
+        return (await this.withContent(result.Item)) as LibraryItem<T>;
+      } catch (error) {
+        // An update or delete between reading the item and its body removed the body it named: read it again.
+        if (!(error instanceof NoSuchKey) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async getSummaries<T extends ContentType>(
+    userId: string,
+    type: T,
+    ids: readonly string[],
+  ): Promise<LibraryItemSummary<T>[]> {
+    const found = await this.batchGet(userId, type, ids, true);
+    return found.map((item) => summaryOf(item) as LibraryItemSummary<T>);
   }
 
   async getMany<T extends ContentType>(
@@ -217,6 +256,24 @@ export class DynamoLibraryStore implements LibraryStore {
     type: T,
     ids: readonly string[],
   ): Promise<LibraryItem<T>[]> {
+    const found = await this.batchGet(userId, type, ids, false);
+    const items = await mapLimited(found, BODY_FETCH_CONCURRENCY, (item) =>
+      this.withContent(item).catch((error: unknown) => {
+        // Changed since the batch read (its body replaced or deleted): read that one again.
+        if (error instanceof NoSuchKey) return this.get(userId, type, String(item.id));
+        throw error;
+      }),
+    );
+    return items.filter((item): item is LibraryItem => item !== undefined) as LibraryItem<T>[];
+  }
+
+  /** The stored items among `ids`, in the order of `ids`; unprocessed keys are retried with backoff. */
+  private async batchGet(
+    userId: string,
+    type: ContentType,
+    ids: readonly string[],
+    summariesOnly: boolean,
+  ): Promise<Record<string, unknown>[]> {
     const found = new Map<string, Record<string, unknown>>();
     const unique = [...new Set(ids)];
     for (let start = 0; start < unique.length; start += BATCH_GET_MAX) {
@@ -227,19 +284,26 @@ export class DynamoLibraryStore implements LibraryStore {
         if (attempt > 0)
           await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
         const result: BatchGetCommandOutput = await this.documents.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ...(summariesOnly
+                  ? { ProjectionExpression: SUMMARY_PROJECTION, ExpressionAttributeNames: SUMMARY_NAMES }
+                  : {}),
+              },
+            },
+          }),
         );
         for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item.id), item);
         keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
       }
     }
-    const ordered = unique.flatMap((id) => {
+    return unique.flatMap((id) => {
       const item = found.get(id);
       return item ? [item] : [];
     });
-    return (await mapLimited(ordered, BODY_FETCH_CONCURRENCY, (item) =>
-      this.withContent(item),
-    )) as LibraryItem<T>[];
   }
 
   private async withContent(raw: Record<string, unknown>): Promise<LibraryItem> {
@@ -257,8 +321,15 @@ export class DynamoLibraryStore implements LibraryStore {
     const body = JSON.stringify(item.content);
     const bodyBytes = Buffer.byteLength(body);
     const inS3 = ALWAYS_IN_S3.has(item.type) || bodyBytes > INLINE_BODY_LIMIT;
-    // One key per version: a refused write never touches the body of the item that is there.
-    const bodyKey = libraryObjectKey(item.userId, item.type, item.id, `body-v${item.version}.json`);
+    // One key per write, not just per version: a create over an existing id and two updates racing from the same
+    // version write the same version number, and a refused write must never overwrite (then delete) the body of
+    // the item that is there.
+    const bodyKey = libraryObjectKey(
+      item.userId,
+      item.type,
+      item.id,
+      `body-v${item.version}-${randomUUID().slice(0, 8)}.json`,
+    );
     if (inS3) {
       await this.s3.send(
         new PutObjectCommand({

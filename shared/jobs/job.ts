@@ -44,6 +44,30 @@ export interface Job {
   totalItems: number;
   processedItems: number;
   events: JobEvent[];
+  /** Bytes planned and written so far (exports: library bytes read into the archive). */
+  totalBytes?: number;
+  processedBytes?: number;
+  /** What the user asked for (an export's request, normalized); read by the workflow steps. */
+  request?: Record<string, unknown>;
+  /** An export's archive while it is written and once it is done. */
+  archive?: ExportArchive;
+  /** The running workflow execution, so a cancel can stop it. */
+  executionArn?: string;
+  warnings?: string[];
+  downloadCount?: number;
+  lastDownloadedAt?: string;
+}
+
+export interface ExportArchive {
+  /** The S3 key of the chatbook, under users/<uid>/chatbooks/exports/<job_id>/. */
+  key: string;
+  fileName: string;
+  /** Set while the multipart upload is open, so a failure or a cancel can abort it. */
+  uploadId?: string;
+  sizeBytes?: number;
+  sha256?: string;
+  formatVersion?: string;
+  expiresAt?: string;
 }
 
 export interface JobKey {
@@ -54,8 +78,32 @@ export interface JobKey {
 
 /** What a step may change on a job besides its status. */
 export type JobPatch = Partial<
-  Pick<Job, 'startedAt' | 'completedAt' | 'errorCode' | 'errorMessage' | 'totalItems' | 'processedItems'>
+  Pick<
+    Job,
+    | 'startedAt'
+    | 'completedAt'
+    | 'errorCode'
+    | 'errorMessage'
+    | 'totalItems'
+    | 'processedItems'
+    | 'totalBytes'
+    | 'processedBytes'
+    | 'archive'
+    | 'executionArn'
+    | 'warnings'
+  >
 >;
+
+export interface JobListQuery {
+  limit: number;
+  cursor?: string | undefined;
+  status?: JobStatus | undefined;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  nextCursor?: string;
+}
 
 /** The jobs port: the DynamoDB adapter implements it; every key is scoped by the verified user id. */
 export interface JobStore {
@@ -72,6 +120,12 @@ export interface JobStore {
     step: string,
     patch?: JobPatch,
   ): Promise<Job | undefined>;
+  /** Sets fields (progress) without an event, only while the job is in one of `when`; false otherwise. */
+  update(key: JobKey, when: readonly JobStatus[], patch: JobPatch): Promise<boolean>;
+  /** A user's jobs of one kind, newest first. */
+  list(userId: string, kind: JobKind, query: JobListQuery): Promise<JobPage>;
+  /** Counts one download of a completed job; returns the job as it is after, or undefined if not completed. */
+  recordDownload(key: JobKey, at: string): Promise<Job | undefined>;
 }
 
 export interface Clock {

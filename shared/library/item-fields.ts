@@ -14,6 +14,9 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
+/** The types whose conflict key is `title`; the others' is `name`. */
+const TITLE_FIRST: ReadonlySet<ContentType> = new Set(['note', 'media', 'generated_document']);
+
 /** tldw's conflict key: `name` for most types, `title` for notes, media and documents. */
 export function titleOf<T extends ContentType>(type: T, content: ItemByType[T]): string {
   const record: Record<string, unknown> = content;
@@ -28,11 +31,14 @@ export function titleOf<T extends ContentType>(type: T, content: ItemByType[T]):
       'Embedding'
     );
   }
-  return text(record.name) ?? text(record.title) ?? 'Untitled';
+  const [first, second] = TITLE_FIRST.has(type) ? (['title', 'name'] as const) : (['name', 'title'] as const);
+  return text(record[first]) ?? text(record[second]) ?? 'Untitled';
 }
 
 /** Tags as the item states them: `tags` (notes) or `keywords` (media, prompts). */
 export function tagsOf<T extends ContentType>(type: T, content: ItemByType[T]): string[] {
   const record: Record<string, unknown> = content;
-  return [...new Set([...strings(record.tags), ...strings(record.keywords)])];
+  // Trimmed and without blanks, as tags given beside the content are, so a tag filter can match them.
+  const tags = [...strings(record.tags), ...strings(record.keywords)].map((tag) => tag.trim());
+  return [...new Set(tags.filter((tag) => tag !== ''))];
 }

@@ -17,15 +17,20 @@ export function isValidItemId(type: ContentType, id: string): boolean {
   return (type === 'embedding' ? EMBEDDING_ID_PATTERN : ITEM_ID_PATTERN).test(id);
 }
 
+const MAX_TAGS = 50;
+const MAX_TAG_LENGTH = 100;
+/** The title kept beside the content (listed and searched); the content keeps the whole one. */
+export const MAX_TITLE_LENGTH = 500;
+
 const tagSchema = z
   .string()
   .trim()
   .min(1, 'a tag cannot be empty')
-  .max(100, 'a tag is at most 100 characters');
+  .max(MAX_TAG_LENGTH, `a tag is at most ${MAX_TAG_LENGTH} characters`);
 
 export const libraryWriteSchema = z.object({
   id: z.string().optional(),
-  tags: z.array(tagSchema).max(50, 'at most 50 tags').optional(),
+  tags: z.array(tagSchema).max(MAX_TAGS, `at most ${MAX_TAGS} tags`).optional(),
   content: z.record(z.string(), z.unknown(), { error: 'content must be a JSON object (the item)' }),
 });
 export type LibraryWrite = z.infer<typeof libraryWriteSchema>;
@@ -133,8 +138,8 @@ export class LibraryService {
       userId,
       type,
       id,
-      title: titleOf(type, content),
-      tags: write.tags ?? tagsOf(type, content),
+      title: summaryTitle(type, content),
+      tags: summaryTags(type, content, write.tags),
       createdAt: now,
       updatedAt: now,
       version: 1,
@@ -173,8 +178,8 @@ export class LibraryService {
     const item: LibraryItem = {
       ...current,
       content,
-      title: titleOf(type, content),
-      tags: write.tags ?? tagsOf(type, content),
+      title: summaryTitle(type, content),
+      tags: summaryTags(type, content, write.tags),
       updatedAt: this.clock.now().toISOString(),
       version: current.version + 1,
     };
@@ -217,6 +222,44 @@ function versionConflict(type: ContentType, id: string, version: number): Domain
     `The ${type} ${id} changed since you read it (it is at version ${version}). Read it again and reapply your change.`,
     { details: { current_version: version } },
   );
+}
+
+/** The title, cut to what a listing shows (an item's record holds 400 KB in all; the content keeps the rest). */
+function summaryTitle(type: ContentType, content: ItemByType[ContentType]): string {
+  const title = titleOf(type, content);
+  if (title.length <= MAX_TITLE_LENGTH) return title;
+  const cut = title.slice(0, MAX_TITLE_LENGTH);
+  // Never half a surrogate pair.
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
+/**
+ * The tags given beside the content, else the content's own (`tags`, `keywords`), held to the same limits: they
+ * are kept on the item's record, which holds 400 KB in all.
+ */
+function summaryTags(type: ContentType, content: ItemByType[ContentType], given?: string[]): string[] {
+  if (given) return [...new Set(given)];
+  const tags = tagsOf(type, content);
+  const record: Record<string, unknown> = content;
+  const fields = ['tags', 'keywords'].filter((field) => Array.isArray(record[field]));
+  const issues: string[] = [];
+  if (tags.length > MAX_TAGS) {
+    issues.push(`${fields.map((field) => `content.${field}`).join(' and ')}: at most ${MAX_TAGS} tags`);
+  }
+  for (const field of fields) {
+    const values = record[field] as unknown[];
+    if (values.some((value) => typeof value === 'string' && value.trim().length > MAX_TAG_LENGTH)) {
+      issues.push(`content.${field}: a tag is at most ${MAX_TAG_LENGTH} characters`);
+    }
+  }
+  if (issues.length > 0) {
+    throw new UnprocessableError(
+      'invalid_content',
+      `The ${type} content is not valid. Fix the fields listed in details, or give the item's tags beside the content.`,
+      { details: { issues } },
+    );
+  }
+  return tags;
 }
 
 /** The content as its type's schema reads it (tolerant, unknown fields kept); 422 with each problem otherwise. */

@@ -60,6 +60,12 @@ export interface LibraryStore {
   /** Newest update first. */
   list<T extends ContentType>(userId: string, type: T, query: LibraryQuery): Promise<LibraryPage<T>>;
   get<T extends ContentType>(userId: string, type: T, id: string): Promise<LibraryItem<T> | undefined>;
+  /** The summaries (no content) of the items that exist among `ids`, in the order of `ids`. */
+  getSummaries<T extends ContentType>(
+    userId: string,
+    type: T,
+    ids: readonly string[],
+  ): Promise<LibraryItemSummary<T>[]>;
   /** The items that exist among `ids`, in the order of `ids`. */
   getMany<T extends ContentType>(userId: string, type: T, ids: readonly string[]): Promise<LibraryItem<T>[]>;
   /**

@@ -37,14 +37,14 @@ export interface StepDeps {
   batchSize?: number;
 }
 
-async function requireJob(deps: StepDeps, kind: JobKind, input: StepInput): Promise<Job> {
+export async function requireJob(deps: StepDeps, kind: JobKind, input: StepInput): Promise<Job> {
   const job = await deps.jobs.get({ ...input, kind });
   if (!job) throw new StepError('Chatbooks.JobNotFound', `No ${kind} job ${input.jobId} for this user.`);
   return job;
 }
 
 /** Starts the job: pending -> in_progress. Already in progress means a retry of this step: fine. */
-async function start(deps: StepDeps, kind: JobKind, input: StepInput, step: string): Promise<Job> {
+export async function start(deps: StepDeps, kind: JobKind, input: StepInput, step: string): Promise<Job> {
   const key = { ...input, kind };
   const started = await deps.jobs.transition(key, ['pending'], 'in_progress', step, {
     startedAt: deps.clock.now().toISOString(),
@@ -56,7 +56,7 @@ async function start(deps: StepDeps, kind: JobKind, input: StepInput, step: stri
 }
 
 /** Records that a step ran on a job that must still be in progress. */
-async function record(deps: StepDeps, kind: JobKind, input: StepInput, step: string): Promise<Job> {
+export async function record(deps: StepDeps, kind: JobKind, input: StepInput, step: string): Promise<Job> {
   const job = await deps.jobs.transition({ ...input, kind }, ['in_progress'], 'in_progress', step);
   if (job) return job;
   const current = await requireJob(deps, kind, input);
@@ -67,7 +67,7 @@ async function record(deps: StepDeps, kind: JobKind, input: StepInput, step: str
 }
 
 /** Completes the job: in_progress -> completed. A job already completed by an earlier run stays as it is. */
-async function complete(deps: StepDeps, kind: JobKind, input: StepInput, step: string): Promise<Job> {
+export async function complete(deps: StepDeps, kind: JobKind, input: StepInput, step: string): Promise<Job> {
   const job = await requireJob(deps, kind, input);
   const completed = await deps.jobs.transition({ ...input, kind }, ['in_progress'], 'completed', step, {
     completedAt: deps.clock.now().toISOString(),
@@ -97,7 +97,11 @@ const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Marks a job failed, unless it already ended (a cancelled job stays cancelled). Never throws on bad keys. */
-async function markFailed(deps: StepDeps, kind: JobKind, failure: FailureInput): Promise<{ status: string }> {
+export async function markFailed(
+  deps: StepDeps,
+  kind: JobKind,
+  failure: FailureInput,
+): Promise<{ status: string }> {
   const { userId, jobId } = failure;
   if (typeof userId !== 'string' || typeof jobId !== 'string' || !userId || !jobId)
     return { status: 'unrecorded' };
@@ -124,22 +128,6 @@ function planBatches(totalItems: number, batchSize: number): BatchRange[] {
   }
   return batches;
 }
-
-export const exportSteps = {
-  prepare: async (deps: StepDeps, input: StepInput) => {
-    const job = await start(deps, 'export', input, 'prepare');
-    return { totalItems: job.totalItems };
-  },
-  archive: async (deps: StepDeps, input: StepInput) => {
-    const job = await record(deps, 'export', input, 'archive');
-    return { processedItems: job.processedItems };
-  },
-  finalize: async (deps: StepDeps, input: StepInput) => {
-    const job = await complete(deps, 'export', input, 'finalize');
-    return { status: job.status };
-  },
-  markFailed: (deps: StepDeps, input: FailureInput) => markFailed(deps, 'export', input),
-};
 
 export const importSteps = {
   validate: async (deps: StepDeps, input: StepInput) => {

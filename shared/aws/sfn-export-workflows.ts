@@ -1,0 +1,44 @@
+import {
+  ExecutionAlreadyExists,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import type { ExportWorkflows } from '../exports/ports';
+
+/** The export state machine through Step Functions; executions are named by job id, so a start is idempotent. */
+export class SfnExportWorkflows implements ExportWorkflows {
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
+
+  async startExport(input: { userId: string; jobId: string }): Promise<string> {
+    const name = `export-${input.jobId}`;
+    try {
+      const result = await this.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name,
+          input: JSON.stringify(input),
+        }),
+      );
+      return result.executionArn ?? '';
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists) {
+        return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      }
+      throw error;
+    }
+  }
+
+  async stop(executionArn: string, cause: string): Promise<void> {
+    try {
+      await this.sfn.send(new StopExecutionCommand({ executionArn, cause, error: 'Chatbooks.Cancelled' }));
+    } catch (error) {
+      // Already finished or never existed: there is nothing left to stop.
+      if ((error as { name?: string }).name === 'ExecutionDoesNotExist') return;
+      throw error;
+    }
+  }
+}
