@@ -12,6 +12,15 @@ export interface NagSubjects {
   bucket: IResource;
   /** Functions the state machines invoke (their `:*` version/alias wildcard). */
   workflowFunctions: IResource[];
+  /** State machines whose executions an API function may stop (cancel). */
+  stoppableMachines: IResource[];
+}
+
+/** `<machine name>` as cdk-nag prints the name part of an execution ARN built from a state machine's ARN. */
+function machineNameToken(machine: IResource): string {
+  const stack = Stack.of(machine);
+  const ref = JSON.stringify({ Ref: stack.getLogicalId(machine.node.defaultChild as CfnResource) });
+  return `{"Fn::Select":[6,{"Fn::Split":[":",${ref}]}]}`;
 }
 
 /**
@@ -51,6 +60,12 @@ export function acknowledgeNagFindings(stack: Stack, subjects: NagSubjects): voi
     accept(
       `IAM5[Resource::${arnToken(fn)}:*]`,
       'Step Functions may invoke any version or alias of this workflow function.',
+    );
+  }
+  for (const machine of subjects.stoppableMachines) {
+    accept(
+      `IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${machineNameToken(machine)}:*]`,
+      'Cancelling a job stops its execution; execution names are per job, so the grant covers the executions of this one state machine.',
     );
   }
   accept(

@@ -202,6 +202,7 @@ export class ChatbooksStack extends Stack {
       tables: [jobsTable, libraryTable],
       bucket,
       workflowFunctions: Object.values(workflowFunctions),
+      stoppableMachines: [exportMachine],
     });
   }
 }

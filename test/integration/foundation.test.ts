@@ -58,6 +58,10 @@ async function runToEnd(
       ...(name ? { name } : {}),
     }),
   );
+  return waitForExecution(executionArn);
+}
+
+async function waitForExecution(executionArn: string | undefined): Promise<DescribeExecutionCommandOutput> {
   for (let attempt = 0; attempt < 400; attempt += 1) {
     const execution = await cloud.sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (execution.status !== 'RUNNING') return execution;
@@ -119,18 +123,39 @@ describe('workflows from the synthesized state machines', () => {
   const statuses = (job: Job | undefined) => job?.events.map((e) => `${e.step}:${e.status}`);
 
   it('runs an export through Prepare, Archive and Finalize and records each transition', async () => {
-    const job = newJob('export', { totalItems: 3 });
-    await jobs.create(job);
-    const execution = await runToEnd(cloud.resources.exportMachineArn, {
-      userId: job.userId,
-      jobId: job.jobId,
+    const user = `user-${randomUUID().slice(0, 8)}`;
+    const json = { 'content-type': 'application/json' };
+    for (const title of ['one', 'two', 'three']) {
+      const created = await cloud.call('/api/v1/library/note', {
+        user,
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ content: { title, content: 'text' } }),
+      });
+      assert.equal(created.status, 201);
+    }
+    const started = await cloud.call('/api/v1/chatbooks/export', {
+      user,
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'Notes', selection: { note: 'all' }, async: true }),
     });
+    assert.equal(started.status, 202);
+    const { job_id: jobId } = (await started.json()) as { job_id: string };
+    const stored = await jobs.get({ userId: user, kind: 'export', jobId });
+    assert.ok(stored?.executionArn);
+    const execution = await waitForExecution(stored.executionArn);
     assert.equal(execution.status, 'SUCCEEDED');
-    const stored = await jobs.get(job);
-    assert.equal(stored?.status, 'completed');
-    assert.equal(stored.processedItems, 3);
-    assert.ok(stored.startedAt && stored.completedAt);
-    assert.deepEqual(statuses(stored), ['prepare:in_progress', 'archive:in_progress', 'finalize:completed']);
+    const done = await jobs.get({ userId: user, kind: 'export', jobId });
+    assert.equal(done?.status, 'completed');
+    assert.equal(done.processedItems, 3);
+    assert.ok(done.startedAt && done.completedAt);
+    assert.deepEqual(statuses(done), [
+      'request:pending',
+      'prepare:in_progress',
+      'archive:in_progress',
+      'finalize:completed',
+    ]);
   });
 
   it('runs an import through Validate, Plan, a batch per range and Finalize', async () => {

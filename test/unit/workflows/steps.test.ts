@@ -1,30 +1,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import type { Job, JobKey, JobPatch, JobStatus, JobStore } from '../../../shared/jobs/job';
-import { exportSteps, importSteps, StepError, type StepDeps } from '../../../shared/workflows/steps';
-
-/** The JobStore port in memory, with the adapter's conditional semantics. */
-class MemoryJobStore implements JobStore {
-  readonly jobs = new Map<string, Job>();
-  private id(key: JobKey) {
-    return `${key.userId}/${key.kind}/${key.jobId}`;
-  }
-  create(job: Job): Promise<void> {
-    this.jobs.set(this.id(job), structuredClone(job));
-    return Promise.resolve();
-  }
-  get(key: JobKey): Promise<Job | undefined> {
-    const job = this.jobs.get(this.id(key));
-    return Promise.resolve(job && structuredClone(job));
-  }
-  transition(key: JobKey, from: readonly JobStatus[], to: JobStatus, step: string, patch: JobPatch = {}) {
-    const job = this.jobs.get(this.id(key));
-    if (!job || !from.includes(job.status)) return Promise.resolve(undefined);
-    Object.assign(job, patch, { status: to });
-    job.events.push({ at: 'now', step, status: to });
-    return Promise.resolve(structuredClone(job));
-  }
-}
+import type { JobStatus } from '../../../shared/jobs/job';
+import { complete, importSteps, start, StepError, type StepDeps } from '../../../shared/workflows/steps';
+import { MemoryJobStore } from '../../support/memory-job-store';
 
 const clock = { now: () => new Date('2026-01-01T00:00:00Z') };
 let store: MemoryJobStore;
@@ -50,11 +28,11 @@ beforeEach(() => {
   deps = { jobs: store, clock, batchSize: 100 };
 });
 
-describe('export steps', () => {
+describe('job lifecycle steps', () => {
   it('start a pending job, and a retried Prepare finds it in progress and goes on', async () => {
     await seed('export', 'pending', 5);
-    assert.deepEqual(await exportSteps.prepare(deps, key), { totalItems: 5 });
-    assert.deepEqual(await exportSteps.prepare(deps, key), { totalItems: 5 });
+    assert.equal((await start(deps, 'export', key, 'prepare')).totalItems, 5);
+    assert.equal((await start(deps, 'export', key, 'prepare')).totalItems, 5);
     const job = await store.get({ ...key, kind: 'export' });
     assert.equal(job?.status, 'in_progress');
     assert.equal(job.startedAt, '2026-01-01T00:00:00.000Z');
@@ -64,23 +42,23 @@ describe('export steps', () => {
   it('refuse to run a cancelled job, and never complete it', async () => {
     await seed('export', 'cancelled');
     await assert.rejects(
-      exportSteps.prepare(deps, key),
+      start(deps, 'export', key, 'prepare'),
       (e: unknown) => e instanceof StepError && e.name === 'Chatbooks.JobNotRunnable',
     );
-    await assert.rejects(exportSteps.finalize(deps, key), /cancelled/);
+    await assert.rejects(complete(deps, 'export', key, 'finalize'), /cancelled/);
     assert.equal((await store.get({ ...key, kind: 'export' }))?.status, 'cancelled');
   });
 
   it('complete once: a repeated Finalize keeps the job completed', async () => {
     await seed('export', 'in_progress', 2);
-    assert.deepEqual(await exportSteps.finalize(deps, key), { status: 'completed' });
-    assert.deepEqual(await exportSteps.finalize(deps, key), { status: 'completed' });
+    assert.equal((await complete(deps, 'export', key, 'finalize')).status, 'completed');
+    assert.equal((await complete(deps, 'export', key, 'finalize')).status, 'completed');
     assert.equal((await store.get({ ...key, kind: 'export' }))?.processedItems, 2);
   });
 
   it('say a missing job is missing', async () => {
     await assert.rejects(
-      exportSteps.archive(deps, key),
+      importSteps.plan(deps, key),
       (e: unknown) => e instanceof StepError && e.name === 'Chatbooks.JobNotFound',
     );
   });
@@ -88,13 +66,13 @@ describe('export steps', () => {
 
 describe('MarkFailed', () => {
   it('records a message a person can act on, never the raw cause', async () => {
-    await seed('export', 'in_progress');
-    const result = await exportSteps.markFailed(deps, {
+    await seed('import', 'in_progress');
+    const result = await importSteps.markFailed(deps, {
       ...key,
       error: { Error: 'Chatbooks.Transient', Cause: 'secret stack' },
     });
     assert.deepEqual(result, { status: 'failed' });
-    const job = await store.get({ ...key, kind: 'export' });
+    const job = await store.get({ ...key, kind: 'import' });
     assert.equal(job?.errorCode, 'Transient');
     assert.match(job.errorMessage ?? '', /Start the job again/);
     assert.doesNotMatch(JSON.stringify(job), /secret stack/);
@@ -109,17 +87,17 @@ describe('MarkFailed', () => {
   });
 
   it('leaves a cancelled job cancelled and tolerates keys that are not strings', async () => {
-    await seed('export', 'cancelled');
+    await seed('import', 'cancelled');
     assert.deepEqual(
-      await exportSteps.markFailed(deps, { ...key, error: { Error: 'Chatbooks.JobNotRunnable' } }),
+      await importSteps.markFailed(deps, { ...key, error: { Error: 'Chatbooks.JobNotRunnable' } }),
       {
         status: 'cancelled',
       },
     );
-    assert.deepEqual(await exportSteps.markFailed(deps, { ...key, error: { Error: 'States.Timeout' } }), {
+    assert.deepEqual(await importSteps.markFailed(deps, { ...key, error: { Error: 'States.Timeout' } }), {
       status: 'cancelled',
     });
-    assert.deepEqual(await exportSteps.markFailed(deps, { userId: 42, jobId: null }), {
+    assert.deepEqual(await importSteps.markFailed(deps, { userId: 42, jobId: null }), {
       status: 'unrecorded',
     });
   });
