@@ -31,8 +31,25 @@ export interface ExportPlan {
 
 /** Items per listing page while planning a type selected whole. */
 const PLAN_PAGE = 500;
-/** Upper bound on items in one export: the manifest must stay under tldw's 10 MB manifest cap. */
+/** Upper bound on items in one export, whatever their size. */
 export const MAX_EXPORT_ITEMS = 20_000;
+/** manifest.json must stay under the 10 MiB that tldw_server's reader (and ours) accept; this leaves a margin. */
+export const MANIFEST_BUDGET_BYTES = 9 * 1024 * 1024;
+
+/**
+ * An upper estimate of manifest.json's size: each content item and each inventory record as the writer prints
+ * them (2-space indented JSON), with their variable parts (ids, titles, tags, paths) counted twice for escaping.
+ */
+export function estimateManifestBytes(items: readonly PlannedItem[]): number {
+  let bytes = 4096;
+  for (const item of items) {
+    const variable =
+      item.id.length * 3 + item.title.length + item.tags.reduce((sum, tag) => sum + tag.length + 12, 0);
+    bytes += 420 + 2 * variable + 300 + 2 * (item.id.length + 40);
+    for (const file of item.files) bytes += 300 + 2 * (item.id.length + file.fileId.length + 60);
+  }
+  return bytes;
+}
 
 function matchesFilters(item: LibraryItemSummary, filters: ExportSpec['filters']): boolean {
   if (filters.tags?.some((tag) => !item.tags.includes(tag))) return false;
@@ -130,6 +147,14 @@ export async function planExport(store: LibraryStore, userId: string, spec: Expo
     throw new UnprocessableError(
       'nothing_to_export',
       'Nothing in your library matches this selection and these filters. Widen the filters or pick other items.',
+    );
+  }
+  const manifestBytes = estimateManifestBytes(items);
+  if (manifestBytes > MANIFEST_BUDGET_BYTES) {
+    throw new UnprocessableError(
+      'export_manifest_too_large',
+      `This selection of ${items.length} items would need a manifest of about ${Math.ceil(manifestBytes / 1048576)} MB; chatbook readers accept 10 MB. Split it into several exports (by type or time range).`,
+      { details: { total_items: items.length, estimated_manifest_bytes: manifestBytes } },
     );
   }
   const counts: Partial<Record<ContentType, number>> = {};
