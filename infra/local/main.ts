@@ -42,6 +42,12 @@ const cloud = await startLocalCloud({
   port: Number(process.env.PORT ?? 4510),
   dataDir,
 });
+const shutdown = () => {
+  void cloud.stop().then(() => process.exit(0));
+};
+// Before the first-run seed, so a stop during it still shuts the emulators down cleanly.
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
 const demo = await seedDemoOnce(cloud, dataDir);
 
 console.log(`Chatbooks Cloud (local) is up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -55,9 +61,3 @@ console.log(`  Cleanup:  curl -X POST ${cloud.url}/__local/rules/cleanup`);
 if (demo) console.log(demo);
 console.log(`  Seed:     npm run seed -- --user alice --size small|large`);
 console.log(cloud.url);
-
-const shutdown = () => {
-  void cloud.stop().then(() => process.exit(0));
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);

@@ -168,7 +168,9 @@ export class DynamoJobStore implements JobStore, ActiveJobIndex {
   }
 
   async update(key: JobKey, when: readonly JobStatus[], patch: JobPatch): Promise<boolean> {
-    const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+    const entries = Object.entries(patch as Record<string, unknown>).filter(
+      ([, value]) => value !== undefined,
+    );
     if (entries.length === 0) return true;
     const names: Record<string, string> = {
       '#pk': KEY.partition,

@@ -3,6 +3,7 @@
  * layout, their files streamed from storage, all through the streaming writer. Memory stays flat: one batch of
  * item bodies and one file stream at a time.
  */
+import type { Readable } from 'node:stream';
 import { encodeItem, itemPathFor } from '../chatbook/codec/item-codec';
 import { conversationAssetPath, mediaFilePath, type ContentType } from '../chatbook/layout';
 import { buildManifest, type ContentItemRef, type ManifestRelationship } from '../chatbook/schema/manifest';
@@ -32,7 +33,7 @@ export interface BuildArchiveInput {
 }
 
 export interface BuiltArchive {
-  stream: NodeJS.ReadableStream;
+  stream: Readable;
   result: Promise<WriteChatbookResult & { warnings: string[]; processedItems: number }>;
 }
 
@@ -274,8 +275,8 @@ export function buildExportArchive(input: BuildArchiveInput): BuiltArchive {
         const content = archiveContent(item, files);
         const encoded = encodeItem(item.type, content);
         const ref = refByKey.get(`${item.type}#${item.id}`);
-        if (ref) ref.metadata = { ...ref.metadata, ...itemMetadata(item.type, content as Json) };
-        for (const relationship of relationshipsOf(item.type, content as Json, item.id)) {
+        if (ref) ref.metadata = { ...ref.metadata, ...itemMetadata(item.type, content) };
+        for (const relationship of relationshipsOf(item.type, content, item.id)) {
           const targetType = (relationship.metadata as Json).target_type as ContentType;
           const sourceType = (relationship.metadata as Json).source_type as ContentType;
           relationships.push({

@@ -3,7 +3,6 @@
  * cancel export jobs, and hand out downloads. The workflow's steps live in export-steps.ts.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { userPrefix } from '../aws/object-classes';
 import {
   ConflictError,
@@ -440,7 +439,7 @@ export async function writeArchive(
     },
   });
   const [uploaded, written] = await Promise.all([
-    deps.objects.uploadArchive(archive.key, built.stream as Readable, {
+    deps.objects.uploadArchive(archive.key, built.stream, {
       fileName: archive.fileName,
       onUploadId: async (uploadId) => {
         await deps.jobs.update(key, ['in_progress'], { archive: { ...archive, uploadId } });

@@ -1,7 +1,9 @@
 /**
- * `npm run bench`: the writer bench, then the reader bench (when present), each in its own process, sharing
- * one work dir (BENCH_WORKDIR) so the materialized datasets are generated once. Extra arguments (dataset
- * names) are passed to both. The work dir is removed at the end unless BENCH_WORKDIR was given.
+ * `npm run bench`: the writer bench, the reader bench, then the export bench (when present), each in its own
+ * process, sharing one work dir (BENCH_WORKDIR) so the materialized datasets are generated once. Extra
+ * arguments select: dataset names (text, many, media, zip64) run the writer and reader benches on those sets
+ * only; `export` runs the export bench; none runs everything (`npm run bench -- export` runs the export bench
+ * alone). The work dir is removed at the end unless BENCH_WORKDIR was given.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,7 +13,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const benches = ['writer.bench.ts', 'reader.bench.ts']
+const args = process.argv.slice(2);
+const datasetArgs = args.filter((arg) => arg !== 'export');
+const wanted = (file: string): boolean =>
+  args.length === 0 || (file === 'export.bench.ts' ? args.includes('export') : datasetArgs.length > 0);
+const benches = ['writer.bench.ts', 'reader.bench.ts', 'export.bench.ts']
+  .filter(wanted)
   .map((file) => join(here, file))
   .filter((path) => existsSync(path));
 const givenWorkdir = process.env.BENCH_WORKDIR;
@@ -22,7 +29,7 @@ try {
     console.log(`\n=== ${bench.slice(here.length + 1)} (work dir ${workdir}) ===`);
     const run = spawnSync(
       process.execPath,
-      ['--openssl-legacy-provider', '--import', 'tsx', bench, ...process.argv.slice(2)],
+      ['--openssl-legacy-provider', '--import', 'tsx', bench, ...datasetArgs],
       { stdio: 'inherit', env: { ...process.env, BENCH_WORKDIR: workdir } },
     );
     if (run.status !== 0) {

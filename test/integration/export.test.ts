@@ -247,10 +247,7 @@ describe('export of everything through the workflow', () => {
   it('records relationships: conversation to character, media to embedding, document to conversation', () => {
     const kinds = new Map<string, number>();
     for (const relationship of archive.manifest.relationships) {
-      kinds.set(
-        relationship.relationship_type as string,
-        (kinds.get(relationship.relationship_type as string) ?? 0) + 1,
-      );
+      kinds.set(relationship.relationship_type, (kinds.get(relationship.relationship_type) ?? 0) + 1);
     }
     assert.ok((kinds.get('uses_character') ?? 0) > 0);
     assert.equal(kinds.get('has_embedding'), seeded.counts.embedding);
@@ -258,7 +255,7 @@ describe('export of everything through the workflow', () => {
     const ids = new Set(archive.manifest.content_items.map((item) => `${item.type}#${item.id}`));
     for (const relationship of archive.manifest.relationships) {
       const metadata = relationship.metadata as { source_type: string; target_type: string };
-      assert.ok(ids.has(`${metadata.source_type}#${String(relationship.source_id)}`));
+      assert.ok(ids.has(`${metadata.source_type}#${relationship.source_id}`));
     }
   });
 

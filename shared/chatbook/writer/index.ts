@@ -79,7 +79,7 @@ const STREAM_SLICE_BYTES = 1024 * 1024;
 const MANIFEST_TEXT_CHUNK = 32 * 1024;
 
 export function writeChatbook(options: WriteChatbookOptions): {
-  stream: NodeJS.ReadableStream;
+  stream: Readable;
   result: Promise<WriteChatbookResult>;
 } {
   const output = new ArchiveOutput({ highWaterMark: OUTPUT_HIGH_WATER_MARK, blockSize: OUTPUT_BLOCK_BYTES });

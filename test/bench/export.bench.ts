@@ -1,0 +1,899 @@
+/**
+ * Export bench: a whole-library export through the local cloud on the `large` seed (~10,400 items, ~700 MB of
+ * files), the archive step alone in its own process, and the writer alone on the same entries from local disk.
+ *
+ *   npm run bench -- export        (or: node --openssl-legacy-provider --import tsx test/bench/export.bench.ts)
+ *
+ * 1. End to end: a local cloud runs in a child process (under tsx, as `npm start` runs it) on a persistent data
+ *    folder (BENCH_CLOUD_DIR, default .local/bench-cloud), seeded once for the user `bench` (a marker file
+ *    skips it later). POST /export selects every type whole with media and embeddings, async; the job is
+ *    followed to its end, downloaded through the 302 (size and SHA-256 checked) and opened with the format
+ *    reader. Its peak RSS is the cloud process's: s3rver, dynalite, the Step Functions emulator and every
+ *    Lambda's worker thread share it.
+ * 2. Archive step alone: a child process (the esbuild bundle, as a Lambda runs) builds the real adapters on the
+ *    cloud's emulators, plans the same export, creates an in_progress job and runs writeArchive (library rows
+ *    and files from dynalite/s3rver, multipart upload to s3rver). BENCH_CPU_PROF=<dir> profiles it.
+ * 3. Writer alone: the downloaded archive's entries are extracted to disk once; a child streams them (read
+ *    whole, in archive order, as the writer bench does) with the archive's own manifest through writeChatbook
+ *    to /dev/null. No S3, no DynamoDB, no item encoding.
+ *
+ * Benchmarks report; they do not assert. The targets (issue 4): ≥ 20 MB/s end to end, ≤ 256 MB peak RSS.
+ * BENCH_WORKDIR holds the download and the extracted entries (~1.5 GB; a temp folder by default, removed).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { fileURLToPath } from 'node:url';
+import type * as CloudModule from '../../infra/local/cloud';
+import { localLibraryStore, seedLibrary, type SeedResult } from '../../scripts/seed/seed-library';
+import { DynamoJobStore } from '../../shared/aws/dynamo-job-store';
+import { DynamoLibraryStore } from '../../shared/aws/dynamo-library-store';
+import { userPrefix } from '../../shared/aws/object-classes';
+import { S3ExportObjects } from '../../shared/aws/s3-export-objects';
+import { CONTENT_TYPES } from '../../shared/chatbook/layout';
+import {
+  isArchiveRejection,
+  openChatbook,
+  openFileSource,
+  type ChatbookArchive,
+  type ChatbookLimits,
+} from '../../shared/chatbook/reader';
+import { writeChatbook, type ChatbookEntry } from '../../shared/chatbook/writer';
+import { exportRequestSchema, toExportSpec } from '../../shared/exports/export-request';
+import {
+  archiveFileName,
+  DEFAULT_EXPORT_CONFIG,
+  exportKeys,
+  writeArchive,
+  type ExportJobView,
+} from '../../shared/exports/export-service';
+import { planExport } from '../../shared/exports/plan';
+import { systemClock, type Job } from '../../shared/jobs/job';
+import { childCommand } from './child';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const self = fileURLToPath(import.meta.url);
+const BENCH_USER = 'bench';
+const SEED_MARKER = 'bench-seeded.json';
+const TARGET_MB_PER_S = 20;
+const RSS_LIMIT_MB = 256;
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 2));
+const POLL_MS = 500;
+const MB = 1e6;
+/** tldw's default upload limits would refuse an archive this size; the bench raises the byte limits only. */
+const GIB = 1024 * 1024 * 1024;
+const BYTE_LIMITS: Partial<ChatbookLimits> = {
+  maxArchiveBytes: 8 * GIB,
+  maxUncompressedBytes: 8 * GIB,
+  maxEntryBytes: 8 * GIB,
+};
+
+/** What POST /export gets: every type whole, with media and embeddings, through the workflow. */
+const EXPORT_BODY = {
+  name: 'Bench export',
+  description: 'Every item of the large seed, with media and embeddings',
+  selection: Object.fromEntries(CONTENT_TYPES.map((type) => [type, 'all'])),
+  include_media: true,
+  include_embeddings: true,
+  async: true,
+};
+
+interface CloudReady {
+  type: 'ready';
+  url: string;
+  token: string;
+  aws: CloudModule.LocalCloud['aws'];
+  resources: CloudModule.LocalCloud['resources'];
+}
+
+/** A process's memory and CPU, from /proc (VmHWM is reset on 'mark') and process.cpuUsage(). */
+interface Usage {
+  rssKb: number;
+  peakKb: number;
+  cpuMicros: number;
+}
+
+type CloudCommand = 'mark' | 'usage' | 'stop';
+
+function usage(): Usage {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+  const cpu = process.cpuUsage();
+  return { rssKb: field('VmRSS'), peakKb: field('VmHWM'), cpuMicros: cpu.user + cpu.system };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Child: the local cloud
+
+/** Runs the local cloud (under tsx); answers 'mark' (usage, then reset the peak), 'usage' and 'stop' over IPC. */
+async function cloudChild(dataDir: string): Promise<void> {
+  // Not bundled into the other children: they never start a cloud.
+  const cloudModule = new URL('../../infra/local/cloud.ts', import.meta.url).href;
+  const { startLocalCloud } = (await import(cloudModule)) as typeof CloudModule;
+  const cloud = await startLocalCloud({ port: 0, dataDir, schedules: false });
+  const send = (message: unknown) => process.send?.(message);
+  process.on('message', (command: CloudCommand) => {
+    if (command === 'stop') {
+      void cloud.stop().then(() => {
+        send(usage());
+        process.disconnect();
+      });
+      return;
+    }
+    const now = usage();
+    // Resets VmHWM (and ru_maxrss) to the current RSS, so the next peak is that of what follows.
+    if (command === 'mark') writeFileSync('/proc/self/clear_refs', '5');
+    send(now);
+  });
+  const ready: CloudReady = {
+    type: 'ready',
+    url: cloud.url,
+    token: cloud.token({ userId: BENCH_USER, ttlSeconds: 12 * 3600 }),
+    aws: cloud.aws,
+    resources: cloud.resources,
+  };
+  send(ready);
+}
+
+class CloudProcess {
+  private readonly waiting: ((usage: Usage) => void)[] = [];
+  private exited: Promise<void>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly info: CloudReady,
+  ) {
+    child.on('message', (message: Usage) => this.waiting.shift()?.(message));
+    this.exited = new Promise((resolveExit) =>
+      child.once('exit', () => {
+        resolveExit();
+      }),
+    );
+  }
+
+  /** Its output (function logs) goes to <dataDir>/bench-cloud.log. */
+  static async start(dataDir: string): Promise<CloudProcess> {
+    mkdirSync(dataDir, { recursive: true });
+    const logFd = openSync(join(dataDir, 'bench-cloud.log'), 'w');
+    const child = spawn(
+      process.execPath,
+      ['--openssl-legacy-provider', '--import', 'tsx', self, '--cloud', dataDir],
+      { stdio: ['ignore', logFd, logFd, 'ipc'], cwd: PROJECT_ROOT },
+    );
+    closeSync(logFd);
+    const info = await new Promise<CloudReady>((resolveReady, reject) => {
+      child.once('message', (message: CloudReady) => {
+        resolveReady(message);
+      });
+      child.once('exit', (code) => {
+        reject(new Error(`the local cloud exited with ${code} before it was ready`));
+      });
+    });
+    return new CloudProcess(child, info);
+  }
+
+  private ask(command: CloudCommand): Promise<Usage> {
+    return new Promise((resolveUsage, reject) => {
+      this.waiting.push(resolveUsage);
+      if (!this.child.send(command)) reject(new Error('the local cloud is gone'));
+    });
+  }
+
+  /** Usage now; the peak restarts from here. */
+  mark(): Promise<Usage> {
+    return this.ask('mark');
+  }
+
+  usage(): Promise<Usage> {
+    return this.ask('usage');
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    await Promise.race([this.ask('stop'), this.exited]);
+    await this.exited;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Child: the archive step alone
+
+interface StepConfig {
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  s3Endpoint: string;
+  dynamodbEndpoint: string;
+  bucket: string;
+  libraryTable: string;
+  jobsTable: string;
+  userId: string;
+}
+
+interface StepResult {
+  planSeconds: number;
+  seconds: number;
+  cpuSeconds: number;
+  rssKb: number;
+  items: number;
+  processedBytes: number;
+  archiveBytes: number;
+  sha256: string;
+}
+
+/** Plans the export and runs writeArchive with the real adapters on the local cloud's emulators. */
+async function archiveStepChild(config: StepConfig): Promise<void> {
+  const clientConfig = { region: config.region, credentials: config.credentials };
+  const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: config.dynamodbEndpoint });
+  const documents = DynamoDBDocumentClient.from(dynamodb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const s3 = new S3Client({
+    ...clientConfig,
+    endpoint: config.s3Endpoint,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const library = new DynamoLibraryStore(documents, config.libraryTable, s3, config.bucket);
+  const objects = new S3ExportObjects(s3, config.bucket);
+  const jobs = new DynamoJobStore(documents, config.jobsTable);
+  const spec = toExportSpec(exportRequestSchema.parse(EXPORT_BODY));
+
+  const planStarted = performance.now();
+  const plan = await planExport(library, config.userId, spec);
+  const planSeconds = (performance.now() - planStarted) / 1000;
+  const now = new Date().toISOString();
+  const jobId = randomUUID();
+  const fileName = archiveFileName(spec.name);
+  const job: Job = {
+    userId: config.userId,
+    jobId,
+    kind: 'export',
+    status: 'in_progress',
+    name: spec.name,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: now,
+    totalItems: plan.totalItems,
+    processedItems: 0,
+    totalBytes: plan.totalBytes,
+    processedBytes: 0,
+    events: [{ at: now, step: 'bench', status: 'in_progress' }],
+    request: spec as unknown as Record<string, unknown>,
+    archive: {
+      key: exportKeys(config.userId, jobId, fileName).archive,
+      fileName,
+      formatVersion: spec.formatVersion,
+    },
+  };
+  await jobs.create(job);
+
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const written = await writeArchive(
+    { jobs, library, objects, clock: systemClock, config: DEFAULT_EXPORT_CONFIG },
+    job,
+    spec,
+    plan,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  await jobs.transition(
+    { userId: config.userId, kind: 'export', jobId },
+    ['in_progress'],
+    'completed',
+    'bench',
+    {
+      completedAt: new Date().toISOString(),
+      processedItems: written.processedItems,
+      processedBytes: written.processedBytes,
+      archive: written.archive,
+    },
+  );
+  const result: StepResult = {
+    planSeconds,
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    rssKb: process.resourceUsage().maxRSS,
+    items: written.processedItems,
+    processedBytes: written.processedBytes,
+    archiveBytes: written.archive.sizeBytes ?? 0,
+    sha256: written.archive.sha256 ?? '',
+  };
+  documents.destroy();
+  dynamodb.destroy();
+  s3.destroy();
+  console.log(JSON.stringify(result));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Child: the writer alone
+
+interface ListedEntry {
+  path: string;
+  ids: string[];
+}
+
+interface WriterResult {
+  seconds: number;
+  cpuSeconds: number;
+  rssKb: number;
+  archiveBytes: number;
+  inputBytes: number;
+}
+
+/** Streams the extracted entries, in archive order, with the archive's manifest through writeChatbook. */
+async function writerChild(dir: string, outPath: string): Promise<void> {
+  const listing = JSON.parse(readFileSync(join(dir, 'listing.json'), 'utf8')) as ListedEntry[];
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  let inputBytes = 0;
+  // Read whole and synchronously, one at a time, as the writer bench reads its sets (media files are ≤ 8 MB).
+  async function* entries(): AsyncGenerator<ChatbookEntry> {
+    for (const entry of listing) {
+      const body = readFileSync(join(dir, 'files', entry.path));
+      inputBytes += body.length;
+      yield await Promise.resolve({ path: entry.path, body, contentItemIds: entry.ids });
+    }
+  }
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const { stream, result } = writeChatbook({ manifest, version: '1.1.0', entries: entries() });
+  await pipeline(stream, createWriteStream(outPath));
+  const written = await result;
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const measured: WriterResult = {
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    rssKb: process.resourceUsage().maxRSS,
+    archiveBytes: written.archiveBytes,
+    inputBytes,
+  };
+  console.log(JSON.stringify(measured));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Parent
+
+function load(): string {
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+}
+
+function log(message: string): void {
+  console.log(`[export] ${message}`);
+}
+
+/** Runs a bench child (the bundle) without blocking the event loop; resolves with its last stdout line. */
+async function runChild<T>(args: string[], extraNodeArgs: string[] = []): Promise<T> {
+  const command = childCommand(self, args);
+  const child = spawn(command.command, [...extraNodeArgs, ...command.args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: PROJECT_ROOT,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolveExit) => child.once('exit', resolveExit));
+  if (code !== 0) throw new Error(`${args[0]} exited with ${code}: ${stderr.trim().slice(-2000)}`);
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as T;
+}
+
+async function seedOnce(cloud: CloudReady, dataDir: string): Promise<SeedResult> {
+  const marker = join(dataDir, SEED_MARKER);
+  if (existsSync(marker)) {
+    const seeded = JSON.parse(readFileSync(marker, 'utf8')) as SeedResult & { seconds: number };
+    log(
+      `library already seeded (${seeded.items} items, ${(seeded.fileBytes / MB).toFixed(0)} MB of files; ${marker})`,
+    );
+    return seeded;
+  }
+  log(`seeding user "${BENCH_USER}" with the large seed (once per data folder)...`);
+  const { store, close } = localLibraryStore({
+    region: cloud.aws.region,
+    credentials: cloud.aws.credentials,
+    s3Endpoint: cloud.aws.s3Endpoint,
+    dynamodbEndpoint: cloud.aws.dynamodbEndpoint,
+    bucket: cloud.resources.bucket,
+    libraryTable: cloud.resources.libraryTable,
+  });
+  const started = performance.now();
+  let lastReport = started;
+  try {
+    const result = await seedLibrary(store, BENCH_USER, 'large', {
+      onProgress: (progress) => {
+        const now = performance.now();
+        if (now - lastReport < 15_000) return;
+        lastReport = now;
+        log(
+          `  seeded ${progress.items}/${progress.totalItems} items, ` +
+            `${(progress.fileBytes / MB).toFixed(0)}/${(progress.totalFileBytes / MB).toFixed(0)} MB`,
+        );
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    await writeFile(marker, `${JSON.stringify({ at: new Date().toISOString(), seconds, ...result })}\n`);
+    log(
+      `seeded ${result.items} items, ${result.files} files, ${(result.fileBytes / MB).toFixed(0)} MB of files ` +
+        `(${(result.mediaBytes / MB).toFixed(0)} MB media) in ${seconds.toFixed(1)} s (load ${load()})`,
+    );
+    return result;
+  } finally {
+    close();
+  }
+}
+
+/** Removes every export archive of the bench user (earlier runs' archives would fill the data folder). */
+async function removeExports(cloud: CloudReady): Promise<void> {
+  const s3 = new S3Client({
+    region: cloud.aws.region,
+    credentials: cloud.aws.credentials,
+    endpoint: cloud.aws.s3Endpoint,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  try {
+    const prefix = `${userPrefix(BENCH_USER)}chatbooks/`;
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: cloud.resources.bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        await s3
+          .send(new DeleteObjectCommand({ Bucket: cloud.resources.bucket, Key: object.Key }))
+          .catch(() => undefined);
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+  } finally {
+    s3.destroy();
+  }
+}
+
+interface EndToEnd {
+  job: ExportJobView;
+  jobSeconds: number;
+  wallSeconds: number;
+  cloudPeakMb: number;
+  cloudBaseMb: number;
+  cloudCpuSeconds: number;
+  loadDuring: string;
+}
+
+async function endToEnd(cloud: CloudProcess): Promise<EndToEnd> {
+  const { url, token } = cloud.info;
+  const headers = { authorization: `Bearer ${token}` };
+  const base = await cloud.mark();
+  const started = performance.now();
+  const response = await fetch(`${url}/api/v1/chatbooks/export`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify(EXPORT_BODY),
+  });
+  const posted = (await response.json()) as ExportJobView;
+  if (response.status !== 202 && response.status !== 200) {
+    throw new Error(`POST /export answered ${response.status}: ${JSON.stringify(posted.error ?? posted)}`);
+  }
+  log(
+    `POST /export answered ${response.status} in ${((performance.now() - started) / 1000).toFixed(1)} s: job ` +
+      `${posted.job_id}, ${posted.total_items} items, ${(posted.total_bytes / MB).toFixed(0)} MB planned`,
+  );
+  let job = posted;
+  let lastReport = performance.now();
+  const loads: number[] = [];
+  while (job.status === 'pending' || job.status === 'in_progress') {
+    await new Promise((resolveWait) => setTimeout(resolveWait, POLL_MS));
+    const polled = await fetch(`${url}/api/v1/chatbooks/export/jobs/${posted.job_id}`, { headers });
+    if (polled.status !== 200)
+      throw new Error(`GET /export/jobs answered ${polled.status}: ${await polled.text()}`);
+    job = (await polled.json()) as ExportJobView;
+    loads.push(loadavg()[0]!);
+    if (performance.now() - lastReport > 15_000) {
+      lastReport = performance.now();
+      log(
+        `  ${job.status} ${job.processed_items}/${job.total_items} items, ` +
+          `${(job.processed_bytes / MB).toFixed(0)}/${(job.total_bytes / MB).toFixed(0)} MB (load ${load()})`,
+      );
+    }
+  }
+  const wallSeconds = (performance.now() - started) / 1000;
+  const after = await cloud.usage();
+  const jobSeconds =
+    job.started_at && job.completed_at
+      ? (Date.parse(job.completed_at) - Date.parse(job.started_at)) / 1000
+      : NaN;
+  return {
+    job,
+    jobSeconds,
+    wallSeconds,
+    cloudPeakMb: after.peakKb / 1024,
+    cloudBaseMb: base.rssKb / 1024,
+    cloudCpuSeconds: (after.cpuMicros - base.cpuMicros) / 1e6,
+    loadDuring: loads.length ? `${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)}` : load(),
+  };
+}
+
+/** GET /download/{id}, follow the 302, stream to `path`; resolves with size, SHA-256 and seconds. */
+async function download(
+  cloud: CloudReady,
+  job: ExportJobView,
+  path: string,
+): Promise<{ bytes: number; sha256: string; seconds: number }> {
+  const redirect = await fetch(`${cloud.url}${job.download_url ?? ''}`, {
+    headers: { authorization: `Bearer ${cloud.token}` },
+    redirect: 'manual',
+  });
+  const location = redirect.headers.get('location');
+  if (redirect.status !== 302 || !location) {
+    throw new Error(
+      `GET ${job.download_url ?? '(no download_url)'} answered ${redirect.status}: ${await redirect.text()}`,
+    );
+  }
+  const started = performance.now();
+  const object = await fetch(location);
+  if (object.status !== 200 || !object.body) throw new Error(`the presigned GET answered ${object.status}`);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  await pipeline(
+    Readable.fromWeb(object.body as WebReadableStream<Uint8Array>),
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        yield chunk;
+      }
+    },
+    createWriteStream(path),
+  );
+  return { bytes, sha256: hash.digest('hex'), seconds: (performance.now() - started) / 1000 };
+}
+
+interface Validation {
+  /** With tldw's default limits (an upload of this size is refused on its byte limits). */
+  defaultLimits: string;
+  /** With the byte limits raised; the 10 MiB manifest, ratio and entry-count limits kept. */
+  raisedByteLimits: string;
+  contentItems: number;
+  manifestBytes: number;
+  entries: number;
+  inventoryVerified: number;
+}
+
+function rejection(error: unknown): string {
+  if (isArchiveRejection(error)) return `REJECTED ${error.code}: ${error.message}`;
+  return `ERROR ${(error as Error).message}`;
+}
+
+/** Opens the archive with the reader (whole validation); extracts its entries for the writer-only case. */
+async function validateAndExtract(path: string, extractDir: string): Promise<Validation> {
+  const result: Validation = {
+    defaultLimits: 'ok',
+    raisedByteLimits: 'ok',
+    contentItems: 0,
+    manifestBytes: 0,
+    entries: 0,
+    inventoryVerified: 0,
+  };
+  const first = await openFileSource(path);
+  try {
+    const archive = await openChatbook(first);
+    await archive.close();
+  } catch (error) {
+    result.defaultLimits = rejection(error);
+  } finally {
+    await first.close().catch(() => undefined);
+  }
+  let archive: ChatbookArchive;
+  const source = await openFileSource(path);
+  try {
+    archive = await openChatbook(source, { limits: BYTE_LIMITS });
+  } catch (error) {
+    await source.close().catch(() => undefined);
+    result.raisedByteLimits = rejection(error);
+    return result;
+  }
+  try {
+    result.contentItems = archive.manifest.content_items.length;
+    result.entries = archive.entries.length;
+    result.inventoryVerified = archive.integrity.inventoryVerifiedFiles;
+    const manifestText = await archive.readEntry('manifest.json');
+    result.manifestBytes = manifestText.length;
+    const manifest = JSON.parse(manifestText.toString('utf8')) as Record<string, unknown>;
+    const inventory = (manifest.file_inventory ?? []) as { path: string; content_item_ids?: string[] }[];
+    const ids = new Map(inventory.map((record) => [record.path, record.content_item_ids ?? []]));
+    delete manifest.file_inventory;
+    const listing: ListedEntry[] = [];
+    const made = new Set<string>();
+    for (const entry of archive.entries) {
+      if (entry.isDirectory || entry.name === 'manifest.json' || entry.name === 'README.md') continue;
+      const target = join(extractDir, 'files', entry.name);
+      const folder = dirname(target);
+      if (!made.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        made.add(folder);
+      }
+      await pipeline(archive.openEntry(entry.name), createWriteStream(target));
+      listing.push({ path: entry.name, ids: ids.get(entry.name) ?? [] });
+    }
+    await writeFile(join(extractDir, 'listing.json'), JSON.stringify(listing));
+    await writeFile(join(extractDir, 'manifest.json'), JSON.stringify(manifest));
+  } finally {
+    await archive.close();
+  }
+  return result;
+}
+
+interface Row {
+  name: string;
+  seconds: number;
+  archiveBytes: number;
+  libraryBytes: number;
+  peakRssMb: number;
+  cpuSeconds: number;
+  target: string;
+  verdict: string;
+}
+
+function printTable(rows: Row[]): void {
+  const header = [
+    'case',
+    'seconds',
+    'archive MB/s',
+    'library MB/s',
+    'CPU s',
+    'peak RSS MB',
+    'target',
+    'result',
+  ];
+  const lines = rows.map((row) => [
+    row.name,
+    row.seconds.toFixed(1),
+    (row.archiveBytes / MB / row.seconds).toFixed(1),
+    row.libraryBytes ? (row.libraryBytes / MB / row.seconds).toFixed(1) : '',
+    Number.isNaN(row.cpuSeconds) ? '' : row.cpuSeconds.toFixed(1),
+    row.peakRssMb.toFixed(0),
+    row.target,
+    row.verdict,
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
+  const format = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
+  console.log(format(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const line of lines) console.log(format(line));
+}
+
+async function main(): Promise<void> {
+  const dataDir = resolve(PROJECT_ROOT, process.env.BENCH_CLOUD_DIR ?? '.local/bench-cloud');
+  const ownWorkdir = process.env.BENCH_WORKDIR === undefined;
+  const workdir = process.env.BENCH_WORKDIR ?? (await mkdtemp(join(tmpdir(), 'chatbooks-export-bench-')));
+  const runDir = join(workdir, `export-${process.pid}`);
+  await mkdir(runDir, { recursive: true });
+  log(`load average ${load()} (1, 5, 15 min); ${RUNS} runs of the writer-only case; data folder ${dataDir}`);
+  const cloudStarted = performance.now();
+  const cloud = await CloudProcess.start(dataDir);
+  const findings: string[] = [];
+  const rows: Row[] = [];
+  try {
+    log(`local cloud up in ${((performance.now() - cloudStarted) / 1000).toFixed(1)} s at ${cloud.info.url}`);
+    const seeded = await seedOnce(cloud.info, dataDir);
+    await removeExports(cloud.info);
+
+    // 1. End to end.
+    log(`end to end: POST /export (every type, media and embeddings, async); load ${load()}`);
+    let e2e: EndToEnd | undefined;
+    try {
+      e2e = await endToEnd(cloud);
+    } catch (error) {
+      findings.push(`END TO END FAILED: ${(error as Error).message}`);
+    }
+    let validation: Validation | undefined;
+    if (e2e) {
+      const { job } = e2e;
+      log(
+        `job ${job.status} in ${e2e.jobSeconds.toFixed(1)} s (started_at → completed_at), ${e2e.wallSeconds.toFixed(1)} s ` +
+          `from the POST; ${job.processed_items}/${job.total_items} items, ${((job.file_size_bytes ?? 0) / MB).toFixed(1)} MB ` +
+          `archive, ${(job.processed_bytes / MB).toFixed(1)} MB read; cloud RSS ${e2e.cloudBaseMb.toFixed(0)} MB before, ` +
+          `peak ${e2e.cloudPeakMb.toFixed(0)} MB; cloud CPU ${e2e.cloudCpuSeconds.toFixed(1)} s; load ${e2e.loadDuring} during`,
+      );
+      if (job.status !== 'completed') {
+        findings.push(
+          `END TO END: the export ended ${job.status}: ${JSON.stringify(job.error ?? job.error_message)}`,
+        );
+      } else {
+        if (job.warnings.length)
+          findings.push(`end to end: ${job.warnings.length} warning(s): ${job.warnings[0]!}`);
+        const archivePath = join(runDir, 'export.chatbook');
+        const got = await download(cloud.info, job, archivePath);
+        const same = got.bytes === job.file_size_bytes && got.sha256 === job.sha256;
+        log(
+          `downloaded ${(got.bytes / MB).toFixed(1)} MB through the 302 in ${got.seconds.toFixed(1)} s; ` +
+            `size and SHA-256 ${same ? 'match the job' : 'DO NOT match the job'}`,
+        );
+        if (!same) findings.push(`DOWNLOAD: size/SHA-256 differ from the job (${got.bytes} ${got.sha256})`);
+        validation = await validateAndExtract(archivePath, join(runDir, 'extract'));
+        await rm(archivePath, { force: true });
+        log(
+          `reader, tldw's default limits: ${validation.defaultLimits}\n[export] reader, byte limits raised ` +
+            `(10 MiB manifest, ratio and entry limits kept): ${validation.raisedByteLimits}; ` +
+            `${validation.contentItems} content items (job: ${job.processed_items}), ${validation.entries} entries, ` +
+            `${validation.inventoryVerified} inventory records verified, manifest.json ${(validation.manifestBytes / 1048576).toFixed(2)} MiB`,
+        );
+        if (validation.raisedByteLimits !== 'ok')
+          findings.push(`ARCHIVE DOES NOT VALIDATE: ${validation.raisedByteLimits}`);
+        else if (validation.contentItems !== job.processed_items)
+          findings.push(
+            `ARCHIVE holds ${validation.contentItems} content items, the job says ${job.processed_items}`,
+          );
+        rows.push({
+          name: 'end to end (HTTP, workflow, S3; cloud process)',
+          seconds: e2e.jobSeconds,
+          archiveBytes: job.file_size_bytes ?? 0,
+          libraryBytes: job.processed_bytes,
+          peakRssMb: e2e.cloudPeakMb,
+          cpuSeconds: e2e.cloudCpuSeconds,
+          target: `>=${TARGET_MB_PER_S} MB/s`,
+          verdict: (job.file_size_bytes ?? 0) / MB / e2e.jobSeconds >= TARGET_MB_PER_S ? 'PASS' : 'MISS',
+        });
+      }
+    }
+
+    // 2. The archive step alone, in its own process, on the same emulators.
+    log(`archive step alone (child process, real adapters on the local cloud's emulators); load ${load()}`);
+    const profileDir = process.env.BENCH_CPU_PROF;
+    const config: StepConfig = {
+      region: cloud.info.aws.region,
+      credentials: cloud.info.aws.credentials,
+      s3Endpoint: cloud.info.aws.s3Endpoint,
+      dynamodbEndpoint: cloud.info.aws.dynamodbEndpoint,
+      bucket: cloud.info.resources.bucket,
+      libraryTable: cloud.info.resources.libraryTable,
+      jobsTable: cloud.info.resources.jobsTable,
+      userId: BENCH_USER,
+    };
+    try {
+      const before = await cloud.mark();
+      const step = await runChild<StepResult>(
+        ['--archive-step', JSON.stringify(config)],
+        profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [],
+      );
+      const after = await cloud.usage();
+      const emulatorCpu = (after.cpuMicros - before.cpuMicros) / 1e6;
+      log(
+        `archive step: planned in ${step.planSeconds.toFixed(1)} s, wrote ${step.items} items, ` +
+          `${(step.archiveBytes / MB).toFixed(1)} MB in ${step.seconds.toFixed(1)} s; own CPU ${step.cpuSeconds.toFixed(1)} s, ` +
+          `emulators' CPU ${emulatorCpu.toFixed(1)} s (cloud peak RSS meanwhile ${(after.peakKb / 1024).toFixed(0)} MB); ` +
+          `load ${load()}${profileDir ? `; CPU profile in ${resolve(profileDir)}` : ''}`,
+      );
+      if (e2e && step.archiveBytes !== e2e.job.file_size_bytes)
+        log(
+          `  (archive size differs from the end-to-end one by ${step.archiveBytes - (e2e.job.file_size_bytes ?? 0)} bytes)`,
+        );
+      const rssMb = step.rssKb / 1024;
+      rows.push({
+        name: 'archive step alone (child; dynalite + s3rver)',
+        seconds: step.seconds,
+        archiveBytes: step.archiveBytes,
+        libraryBytes: step.processedBytes,
+        peakRssMb: rssMb,
+        cpuSeconds: step.cpuSeconds,
+        target: `<=${RSS_LIMIT_MB} MB`,
+        verdict: rssMb <= RSS_LIMIT_MB ? 'PASS' : 'MISS',
+      });
+      rows.push({
+        name: '  emulators meanwhile (cloud process)',
+        seconds: step.seconds,
+        archiveBytes: step.archiveBytes,
+        libraryBytes: step.processedBytes,
+        peakRssMb: after.peakKb / 1024,
+        cpuSeconds: emulatorCpu,
+        target: '',
+        verdict: '',
+      });
+    } catch (error) {
+      findings.push(`ARCHIVE STEP ALONE FAILED: ${(error as Error).message}`);
+    }
+    await removeExports(cloud.info);
+
+    // 3. The writer alone, on the extracted entries.
+    if (validation?.raisedByteLimits === 'ok') {
+      log(
+        `writer only (child: extracted entries from local disk → writeChatbook → /dev/null); load ${load()}`,
+      );
+      let best: WriterResult | undefined;
+      let peakKb = 0;
+      for (let run = 0; run < RUNS; run++) {
+        const measured = await runChild<WriterResult>(['--writer', join(runDir, 'extract'), '/dev/null']);
+        peakKb = Math.max(peakKb, measured.rssKb);
+        if (!best || measured.seconds < best.seconds) best = measured;
+      }
+      if (best && e2e) {
+        const expected = e2e.job.file_size_bytes ?? 0;
+        log(
+          `writer: ${(best.archiveBytes / MB).toFixed(1)} MB in ${best.seconds.toFixed(1)} s (best of ${RUNS}), ` +
+            `${best.archiveBytes === expected ? 'same size as the export' : `${best.archiveBytes - expected} bytes off the export's size`}; load ${load()}`,
+        );
+        rows.push({
+          name: `writer only (child; local disk, best of ${RUNS})`,
+          seconds: best.seconds,
+          archiveBytes: best.archiveBytes,
+          libraryBytes: best.inputBytes,
+          peakRssMb: peakKb / 1024,
+          cpuSeconds: best.cpuSeconds,
+          target: `<=${RSS_LIMIT_MB} MB`,
+          verdict: peakKb / 1024 <= RSS_LIMIT_MB ? 'PASS' : 'MISS',
+        });
+      }
+    } else {
+      findings.push('writer only: skipped (no validated archive to take the entries from)');
+    }
+    if (seeded.items < 10_000 || seeded.mediaBytes < 500 * MB)
+      findings.push(
+        `the seed is below the issue's size: ${seeded.items} items, ${(seeded.mediaBytes / MB).toFixed(0)} MB media`,
+      );
+  } finally {
+    await cloud.stop().catch(() => {
+      cloud.kill();
+    });
+    await rm(runDir, { recursive: true, force: true });
+    if (ownWorkdir) await rm(workdir, { recursive: true, force: true });
+  }
+
+  console.log(
+    `\n[export] MB/s = bytes / seconds: archive bytes, and library bytes read (item JSON + files). End to end: ` +
+      `the job's started_at → completed_at (Prepare, Archive, Finalize); peak RSS of the whole local cloud ` +
+      `(emulators and every Lambda in one process). Load average now ${load()}.`,
+  );
+  printTable(rows);
+  const e2eRow = rows.find((row) => row.name.startsWith('end to end'));
+  const stepRow = rows.find((row) => row.name.startsWith('archive step'));
+  const writerRow = rows.find((row) => row.name.startsWith('writer only'));
+  const rate = (row: Row) => row.archiveBytes / row.seconds;
+  if (writerRow) {
+    const ratios = [
+      e2eRow ? `end to end / writer ${(rate(e2eRow) / rate(writerRow)).toFixed(2)}×` : undefined,
+      stepRow ? `archive step / writer ${(rate(stepRow) / rate(writerRow)).toFixed(2)}×` : undefined,
+    ].filter(Boolean);
+    if (ratios.length) console.log(`\n[export] throughput ratios: ${ratios.join(', ')}`);
+  }
+  console.log(
+    `[export] targets: end to end >= ${TARGET_MB_PER_S} MB/s: ${e2eRow ? (e2eRow.verdict === 'PASS' ? 'met' : 'NOT met') : 'not measured'}; ` +
+      `archive step peak RSS <= ${RSS_LIMIT_MB} MB: ${stepRow ? (stepRow.verdict === 'PASS' ? 'met' : 'NOT met') : 'not measured'}`,
+  );
+  for (const finding of findings) console.log(`[export] ${finding}`);
+  if (!e2eRow || !stepRow) process.exitCode = 1;
+}
+
+const mode = process.argv[2];
+if (mode === '--cloud') await cloudChild(process.argv[3]!);
+else if (mode === '--archive-step') await archiveStepChild(JSON.parse(process.argv[3]!) as StepConfig);
+else if (mode === '--writer') await writerChild(process.argv[3]!, process.argv[4]!);
+else await main();
