@@ -215,12 +215,12 @@ describe('workflows from the synthesized state machines', () => {
   });
 
   it('starts one execution for one name (idempotent start)', async () => {
-    const job = newJob('export');
+    const job = newJob('import');
     await jobs.create(job);
     const input = JSON.stringify({ userId: job.userId, jobId: job.jobId });
     const first = await cloud.sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: cloud.resources.exportMachineArn,
+        stateMachineArn: cloud.resources.importMachineArn,
         input,
         name: job.jobId,
       }),
@@ -228,7 +228,7 @@ describe('workflows from the synthesized state machines', () => {
     const second = await cloud.sfn
       .send(
         new StartExecutionCommand({
-          stateMachineArn: cloud.resources.exportMachineArn,
+          stateMachineArn: cloud.resources.importMachineArn,
           input,
           name: job.jobId,
         }),
