@@ -9,7 +9,7 @@ import { CLOUD_INFO_FILE, startLocalCloud, type CloudInfo, type LocalCloud } fro
 import { LOCAL_CREDENTIALS } from '../infra/local/emulators';
 import { CONTENT_TYPES } from '../shared/chatbook/layout';
 import { isSeedSize } from './seed/generate';
-import { localLibraryStore, seedLibrary, type LocalEndpoints } from './seed/seed-library';
+import { endpointsOf, localLibraryStore, seedLibrary, type LocalEndpoints } from './seed/seed-library';
 
 const USAGE = 'Usage: npm run seed -- --user <id> [--size small|large] [--seed <text>]';
 
@@ -60,14 +60,7 @@ if (running) {
 } else {
   console.error(`No local cloud is running on ${dataDir}: starting one for the seed…`);
   cloud = await startLocalCloud({ port: 0, dataDir, schedules: false });
-  endpoints = {
-    region: cloud.aws.region,
-    credentials: cloud.aws.credentials,
-    s3Endpoint: cloud.aws.s3Endpoint,
-    dynamodbEndpoint: cloud.aws.dynamodbEndpoint,
-    bucket: cloud.resources.bucket,
-    libraryTable: cloud.resources.libraryTable,
-  };
+  endpoints = endpointsOf(cloud);
 }
 
 const { store, close } = localLibraryStore(endpoints);

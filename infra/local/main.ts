@@ -2,7 +2,7 @@
 // a data folder it seeds a demo user (SEED_DEMO=0 to skip).
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { localLibraryStore, seedLibrary } from '../../scripts/seed/seed-library';
+import { endpointsOf, localLibraryStore, seedLibrary } from '../../scripts/seed/seed-library';
 import { startLocalCloud, type LocalCloud } from './cloud';
 
 const DEMO_USER = 'demo';
@@ -12,14 +12,7 @@ async function seedDemoOnce(cloud: LocalCloud, dataDir: string): Promise<string 
   const marker = join(dataDir, 'demo-seeded');
   if (process.env.SEED_DEMO === '0' || existsSync(marker)) return undefined;
   const started = Date.now();
-  const { store, close } = localLibraryStore({
-    region: cloud.aws.region,
-    credentials: cloud.aws.credentials,
-    s3Endpoint: cloud.aws.s3Endpoint,
-    dynamodbEndpoint: cloud.aws.dynamodbEndpoint,
-    bucket: cloud.resources.bucket,
-    libraryTable: cloud.resources.libraryTable,
-  });
+  const { store, close } = localLibraryStore(endpointsOf(cloud));
   try {
     const result = await seedLibrary(store, DEMO_USER, 'small');
     writeFileSync(marker, `${JSON.stringify({ at: new Date().toISOString(), ...result })}\n`);

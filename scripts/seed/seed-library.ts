@@ -116,6 +116,26 @@ export interface LocalEndpoints {
   libraryTable: string;
 }
 
+/** The endpoints of a running LocalCloud (started in this process). */
+export function endpointsOf(cloud: {
+  aws: {
+    region: string;
+    credentials: LocalEndpoints['credentials'];
+    s3Endpoint: string;
+    dynamodbEndpoint: string;
+  };
+  resources: { bucket: string; libraryTable: string };
+}): LocalEndpoints {
+  return {
+    region: cloud.aws.region,
+    credentials: cloud.aws.credentials,
+    s3Endpoint: cloud.aws.s3Endpoint,
+    dynamodbEndpoint: cloud.aws.dynamodbEndpoint,
+    bucket: cloud.resources.bucket,
+    libraryTable: cloud.resources.libraryTable,
+  };
+}
+
 /** A DynamoLibraryStore on the local cloud's emulators, and a way to close its clients. */
 export function localLibraryStore(endpoints: LocalEndpoints): { store: LibraryStore; close: () => void } {
   const config = { region: endpoints.region, credentials: endpoints.credentials };

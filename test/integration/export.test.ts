@@ -6,7 +6,12 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { localLibraryStore, seedLibrary, type SeedResult } from '../../scripts/seed/seed-library';
+import {
+  endpointsOf,
+  localLibraryStore,
+  seedLibrary,
+  type SeedResult,
+} from '../../scripts/seed/seed-library';
 import { DynamoJobStore } from '../../shared/aws/dynamo-job-store';
 import { KEY, jobSortKey, userPartition } from '../../shared/aws/table-keys';
 import { decodeItem } from '../../shared/chatbook/codec/item-codec';
@@ -32,14 +37,7 @@ let seeded: SeedResult;
 
 before(async () => {
   cloud = await startTestCloud({ functionEnvironment: { SHARE_LINK_SECRET: SHARE_SECRET } });
-  const local = localLibraryStore({
-    region: cloud.aws.region,
-    credentials: cloud.aws.credentials,
-    s3Endpoint: cloud.aws.s3Endpoint,
-    dynamodbEndpoint: cloud.aws.dynamodbEndpoint,
-    bucket: cloud.resources.bucket,
-    libraryTable: cloud.resources.libraryTable,
-  });
+  const local = localLibraryStore(endpointsOf(cloud));
   library = local.store;
   closeLibrary = local.close;
   s3 = new S3Client({

@@ -5,7 +5,7 @@ import { CONTENT_TYPES } from '../../shared/chatbook/layout';
 import type { LibraryItemView } from '../../shared/library/library-service';
 import { PNG_SIGNATURE } from '../../scripts/seed/binary';
 import { planSeed, SEED_COUNTS } from '../../scripts/seed/generate';
-import { localLibraryStore, seedLibrary } from '../../scripts/seed/seed-library';
+import { endpointsOf, localLibraryStore, seedLibrary } from '../../scripts/seed/seed-library';
 import { startTestCloud, type TestCloud } from '../support/local-cloud';
 
 const USER = 'seeded-user';
@@ -16,14 +16,7 @@ describe('npm run seed (seedLibrary into the local cloud)', () => {
 
   before(async () => {
     cloud = await startTestCloud();
-    library = localLibraryStore({
-      region: cloud.aws.region,
-      credentials: cloud.aws.credentials,
-      s3Endpoint: cloud.aws.s3Endpoint,
-      dynamodbEndpoint: cloud.aws.dynamodbEndpoint,
-      bucket: cloud.resources.bucket,
-      libraryTable: cloud.resources.libraryTable,
-    });
+    library = localLibraryStore(endpointsOf(cloud));
   });
 
   after(async () => {
