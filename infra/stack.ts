@@ -166,6 +166,17 @@ export class ChatbooksStack extends Stack {
       ] as const
     ).map(([method, suffix]) => ({ method, path: `${LIBRARY_PREFIX}/{type}${suffix}`, fn: library }));
 
+    // Uploads and previews (imports join them next).
+    const importsFn = fn(
+      'ImportsFn',
+      'functions/api/imports.ts',
+      'handler',
+      'api',
+      'POST /uploads and /preview',
+    )
+      .bindTable(libraryTable, 'LIBRARY_TABLE', 'read')
+      .bindBucket(bucket);
+
     const notFound = fn('NotFoundFn', 'functions/api/not-found.ts', 'handler', 'api', 'Unknown routes');
 
     this.api = new Api(this, 'Api', {
@@ -178,6 +189,8 @@ export class ChatbooksStack extends Stack {
         { method: HttpMethod.GET, path: `${API_PREFIX}/export/jobs/{job_id}`, fn: exportsFn },
         { method: HttpMethod.DELETE, path: `${API_PREFIX}/export/jobs/{job_id}`, fn: exportsFn },
         { method: HttpMethod.GET, path: `${API_PREFIX}/download/{job_id}`, fn: downloadFn },
+        { method: HttpMethod.POST, path: `${API_PREFIX}/uploads`, fn: importsFn },
+        { method: HttpMethod.POST, path: `${API_PREFIX}/preview`, fn: importsFn },
       ],
       fallback: notFound,
       throttle: { rateLimit: 50, burstLimit: 100 },

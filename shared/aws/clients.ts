@@ -10,7 +10,13 @@ let documents: DynamoDBDocumentClient | undefined;
 let sfn: SFNClient | undefined;
 
 export function s3Client(): S3Client {
-  s3 ??= new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
+  s3 ??= new S3Client({
+    forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
+    // Chatbooks carry their own integrity (CRC-32 per entry, SHA-256 per file and per archive), so the SDK's
+    // flexible checksums would only add a JavaScript CRC pass over every byte uploaded and downloaded.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   return s3;
 }
 

@@ -291,7 +291,14 @@ export function buildExportArchive(input: BuildArchiveInput): BuiltArchive {
         processedBytes += Buffer.byteLength(encoded.body);
         yield { path: encoded.path, body: encoded.body, contentItemIds: [item.id] };
         for (const file of files) {
-          yield { path: filePathOf(plannedItem, file), body: counted(file), contentItemIds: [item.id] };
+          // The digest recorded when the file was stored goes to the inventory: no second SHA-256 pass.
+          yield {
+            path: filePathOf(plannedItem, file),
+            body: counted(file),
+            sha256: file.sha256,
+            sizeBytes: file.sizeBytes,
+            contentItemIds: [item.id],
+          };
         }
         processedItems += 1;
         await report();

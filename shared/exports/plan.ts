@@ -34,19 +34,51 @@ const PLAN_PAGE = 500;
 /** Upper bound on items in one export, whatever their size. */
 export const MAX_EXPORT_ITEMS = 20_000;
 /** manifest.json must stay under the 10 MiB that tldw_server's reader (and ours) accept; this leaves a margin. */
-export const MANIFEST_BUDGET_BYTES = 9 * 1024 * 1024;
+export const MANIFEST_BUDGET_BYTES = 9.5 * 1024 * 1024;
+
+/** One file_inventory record without its path and ids: media type, size, SHA-256 integrity, role. */
+const INVENTORY_RECORD_BYTES = 200;
+/** A relationship record without its ids. */
+const RELATIONSHIP_BYTES = 180;
+/** Per-item counts the archive step adds to a content item's metadata (messages, transcripts, runs). */
+const ITEM_METADATA_BYTES: Partial<Record<ContentType, number>> = {
+  media: 110,
+  conversation: 25,
+  evaluation: 25,
+};
 
 /**
- * An upper estimate of manifest.json's size: each content item and each inventory record as the writer prints
- * them (2-space indented JSON), with their variable parts (ids, titles, tags, paths) counted twice for escaping.
+ * An upper estimate of manifest.json's size. The writer prints each content item and inventory record as one
+ * compact JSON line, so the estimate serializes each planned item's record the same way and adds the parts only
+ * known while archiving (paths, per-item counts, relationships) at their largest.
  */
 export function estimateManifestBytes(items: readonly PlannedItem[]): number {
-  let bytes = 4096;
+  let bytes = 8 * 1024;
   for (const item of items) {
-    const variable =
-      item.id.length * 3 + item.title.length + item.tags.reduce((sum, tag) => sum + tag.length + 12, 0);
-    bytes += 420 + 2 * variable + 300 + 2 * (item.id.length + 40);
-    for (const file of item.files) bytes += 300 + 2 * (item.id.length + file.fileId.length + 60);
+    const escapedId = JSON.stringify(item.id).length;
+    // The longest folder and prefix (content/generated_documents/document_<id>.json) and the id once.
+    const path = 48 + escapedId;
+    bytes +=
+      JSON.stringify({
+        id: item.id,
+        type: item.type,
+        title: item.title,
+        description: null,
+        created_at: item.createdAt,
+        updated_at: item.updatedAt,
+        tags: item.tags,
+        metadata: {},
+        file_path: '',
+        checksum: null,
+      }).length +
+      path +
+      (ITEM_METADATA_BYTES[item.type] ?? 0) +
+      8;
+    bytes += INVENTORY_RECORD_BYTES + path + escapedId;
+    if (item.type === 'conversation' || item.type === 'generated_document' || item.type === 'embedding')
+      bytes += RELATIONSHIP_BYTES + 2 * escapedId + 64;
+    for (const file of item.files)
+      bytes += INVENTORY_RECORD_BYTES + path + 2 * JSON.stringify(file.fileId).length;
   }
   return bytes;
 }

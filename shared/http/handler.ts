@@ -52,7 +52,11 @@ interface RouteOptions<S extends z.ZodType> {
   body?: S;
 }
 
-function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S | undefined): z.infer<S> | undefined {
+/** The JSON body parsed with `schema` (an empty body is `{}`); a 400 that lists each problem otherwise. */
+export function parseBody<S extends z.ZodType>(
+  event: HttpEvent,
+  schema: S | undefined,
+): z.infer<S> | undefined {
   if (!schema) return undefined;
   let raw: unknown = {};
   if (event.body) {

@@ -39,6 +39,12 @@ import type { EntryRecord, HeaderFields } from './zip-format';
 export interface ChatbookEntry {
   path: string;
   body: Buffer | string | AsyncIterable<Uint8Array>;
+  /**
+   * A streamed body's known SHA-256 (hex) and size, e.g. recorded when the file was stored: the inventory takes
+   * the digest instead of hashing the bytes again, and the entry fails if the size streamed differs.
+   */
+  sha256?: string;
+  sizeBytes?: number;
   contentItemIds?: string[];
   modifiedAt?: Date;
 }
@@ -329,7 +335,11 @@ class ChatbookZipWriter {
     const localHeaderOffset = fields.localHeaderOffset;
     const dateTime = fields.dosDateTime;
     this.output.write(localFileHeader(this.asRecord(entry.path), utf8));
-    const hash = createHash('sha256');
+    const knownDigest =
+      entry.sha256 !== undefined && entry.sizeBytes !== undefined && /^[0-9a-f]{64}$/.test(entry.sha256)
+        ? Buffer.from(entry.sha256, 'hex')
+        : undefined;
+    const hash = knownDigest ? undefined : createHash('sha256');
     let crc = 0;
     let size = 0;
     const account = (chunk: Uint8Array): Buffer => {
@@ -337,7 +347,7 @@ class ChatbookZipWriter {
         ? chunk
         : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       crc = crc32(bytes, crc);
-      hash.update(bytes);
+      hash?.update(bytes);
       size += bytes.length;
       return bytes;
     };
@@ -372,6 +382,11 @@ class ChatbookZipWriter {
         throw error;
       }
     }
+    if (knownDigest && size !== entry.sizeBytes) {
+      throw new Error(
+        `${entry.path}: the body had ${size} bytes, not the ${String(entry.sizeBytes)} its digest is for.`,
+      );
+    }
     const record = { crc32: crc >>> 0, compressedSize: compressed, uncompressedSize: size };
     this.output.write(dataDescriptor(record));
     // Awaits above may have let nothing else run, but the fields object is shared: set it afresh.
@@ -384,7 +399,7 @@ class ChatbookZipWriter {
       usesDataDescriptor: true,
     });
     const index = this.finishEntry(entry.path, entry.contentItemIds);
-    this.inventory.setDigest(index, hash.digest());
+    this.inventory.setDigest(index, knownDigest ?? hash?.digest() ?? Buffer.alloc(32));
     if (this.output.blocked) await this.output.ready();
   }
 

@@ -1,8 +1,10 @@
 // The export's pure parts: request validation, planning and archive building, over an in-memory library.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { BufferSource, openChatbook } from '../../../shared/chatbook/reader';
+import { writeChatbook } from '../../../shared/chatbook/writer';
 import { ExportStopped, buildExportArchive } from '../../../shared/exports/archive';
 import { exportRequestSchema, toExportSpec, type ExportSpec } from '../../../shared/exports/export-request';
 import { archiveFileName } from '../../../shared/exports/export-service';
@@ -186,6 +188,40 @@ describe('export plan', () => {
   });
 });
 
+describe('streamed bodies with a recorded digest', () => {
+  const body = Buffer.alloc(5000, 9);
+  const digest = createHash('sha256').update(body).digest('hex');
+  const write = (sizeBytes: number, sha256: string) => {
+    const written = writeChatbook({
+      manifest: { name: 'd', content_items: [] },
+      version: '1.1.0',
+      entries: (async function* () {
+        yield {
+          path: 'content/media/files/media_1/file_a.bin',
+          body: Readable.from([body]),
+          sha256,
+          sizeBytes,
+        };
+      })(),
+    });
+    written.stream.on('error', () => undefined);
+    return Promise.all([toBuffer(written.stream), written.result]);
+  };
+
+  it('puts the recorded digest in the inventory without hashing again', async () => {
+    const [, result] = await write(body.length, digest);
+    const inventory = result.manifest.file_inventory as { path: string; integrity: { value: string } }[];
+    assert.equal(
+      inventory.find((record) => record.path.endsWith('file_a.bin'))?.integrity.value,
+      `sha256:${digest}`,
+    );
+  });
+
+  it('fails the archive when the streamed size is not the recorded one', async () => {
+    await assert.rejects(write(body.length + 1, digest), /not the 5001 its digest is for/);
+  });
+});
+
 describe('export archive', () => {
   it('writes a chatbook whose manifest is within the planned estimate and passes tldw rules', async () => {
     const store = new MemoryLibraryStore();
@@ -208,10 +244,13 @@ describe('export archive', () => {
     const archive = await openChatbook(new BufferSource(bytes));
     const manifestBytes =
       archive.entries.find((entry) => entry.name === 'manifest.json')?.uncompressedSize ?? 0;
+    const estimate = estimateManifestBytes(plan.items);
     assert.ok(
-      manifestBytes > 0 && manifestBytes <= estimateManifestBytes(plan.items),
-      `${manifestBytes} bytes`,
+      manifestBytes > 0 && manifestBytes <= estimate,
+      `${manifestBytes} bytes, estimated ${estimate}`,
     );
+    // Close enough not to refuse exports readers would take (a 1.5x overestimate once refused 10,420 items).
+    assert.ok(estimate < manifestBytes * 1.15, `estimated ${estimate} for ${manifestBytes}`);
     assert.deepEqual(await tldwProblems(archive), []);
     assert.equal(result.processedItems, 300);
     assert.equal(archive.manifest.export_id, 'job-1');

@@ -1,0 +1,53 @@
+// POST /uploads (presigned POST, or a small chatbook in the request) and POST /preview.
+import { z } from 'zod';
+import { ValidationError } from '../../shared/errors';
+import type { HttpEvent } from '../../shared/http/handler';
+import { httpRoute, json, parseBody, routeTable } from '../../shared/http/handler';
+import { multipartBoundary, parseMultipart } from '../../shared/http/multipart';
+import { importServicesFromEnv } from '../../shared/imports/import-deps';
+import { uploadRequestSchema } from '../../shared/imports/upload-service';
+
+const { uploads, previews } = importServicesFromEnv();
+const PREFIX = '/api/v1/chatbooks';
+
+const previewRequest = z.object({ upload_id: z.string().min(1).max(100) }).strict();
+
+function bodyBytes(event: HttpEvent): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+/** The chatbook a request carries itself: the raw body (application/zip) or the multipart `file` field. */
+function attachedFile(event: HttpEvent): Buffer | undefined {
+  const contentType = event.headers['content-type'];
+  const boundary = multipartBoundary(contentType);
+  if (boundary) {
+    const file = parseMultipart(bodyBytes(event), boundary).find((part) => part.name === 'file');
+    if (!file)
+      throw new ValidationError('missing_file', 'The form has no "file" field. Send the chatbook as "file".');
+    return file.data;
+  }
+  if (contentType && /^application\/(zip|octet-stream|x-zip-compressed)\b/i.test(contentType))
+    return bodyBytes(event);
+  return undefined;
+}
+
+/** A JSON body that must be there (parseBody gives undefined only without a schema). */
+function jsonBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+  return parseBody(event, schema) as z.infer<S>;
+}
+
+export const handler = routeTable({
+  [`POST ${PREFIX}/uploads`]: httpRoute({}, async ({ auth, event }) => {
+    const file = attachedFile(event);
+    if (file) return json(201, await uploads.storeInline(auth, file));
+    return json(201, await uploads.create(auth, jsonBody(event, uploadRequestSchema)));
+  }),
+  [`POST ${PREFIX}/preview`]: httpRoute({}, async ({ auth, event }) => {
+    const file = attachedFile(event);
+    const uploadId = file
+      ? (await uploads.storeInline(auth, file)).upload_id
+      : jsonBody(event, previewRequest).upload_id;
+    return json(200, await previews.preview(auth, uploadId));
+  }),
+});

@@ -1,0 +1,21 @@
+/** What upload, preview and import need from storage; the S3 adapter implements it. */
+import type { RandomAccessSource } from '../chatbook/reader';
+
+/** A browser-style upload: POST the fields and then the file, as multipart/form-data, to the URL. */
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+  expiresAt: string;
+}
+
+export interface UploadObjects {
+  /** A presigned POST for exactly `key`, at most `maxBytes`, tagged as an import (removed after a day). */
+  presignUpload(key: string, maxBytes: number, expiresSeconds: number): Promise<PresignedPost>;
+  /** Stores a small archive sent in the request itself. */
+  putUpload(key: string, body: Buffer): Promise<void>;
+  /** The object's size, or undefined when there is none. */
+  sizeOf(key: string): Promise<number | undefined>;
+  /** Ranged reads of the object through a block cache (nothing extracted, nothing downloaded whole). */
+  open(key: string): Promise<RandomAccessSource>;
+  deleteObject(key: string): Promise<void>;
+}
