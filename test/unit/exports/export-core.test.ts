@@ -195,14 +195,14 @@ describe('streamed bodies with a recorded digest', () => {
     const written = writeChatbook({
       manifest: { name: 'd', content_items: [] },
       version: '1.1.0',
-      entries: (async function* () {
-        yield {
+      entries: Readable.from([
+        {
           path: 'content/media/files/media_1/file_a.bin',
           body: Readable.from([body]),
           sha256,
           sizeBytes,
-        };
-      })(),
+        },
+      ]),
     });
     written.stream.on('error', () => undefined);
     return Promise.all([toBuffer(written.stream), written.result]);
