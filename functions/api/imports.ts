@@ -1,16 +1,29 @@
-// POST /uploads (presigned POST, or a small chatbook in the request) and POST /preview.
+// POST /uploads (presigned POST, or a small chatbook in the request), POST /preview, POST /import and the
+// import jobs with their per-item reports.
 import { z } from 'zod';
 import { ValidationError } from '../../shared/errors';
 import type { HttpEvent } from '../../shared/http/handler';
-import { httpRoute, json, parseBody, routeTable } from '../../shared/http/handler';
+import { httpRoute, json, parseBody, parseParameters, routeTable } from '../../shared/http/handler';
+import { importRequestSchema, toImportSpec } from '../../shared/imports/import-request';
+import { JOB_STATUSES } from '../../shared/jobs/job';
 import { multipartBoundary, parseMultipart } from '../../shared/http/multipart';
 import { importServicesFromEnv } from '../../shared/imports/import-deps';
 import { uploadRequestSchema } from '../../shared/imports/upload-service';
 
-const { uploads, previews } = importServicesFromEnv();
+const { uploads, previews, imports } = importServicesFromEnv();
 const PREFIX = '/api/v1/chatbooks';
 
 const previewRequest = z.object({ upload_id: z.string().min(1).max(100) }).strict();
+const jobPath = z.object({ job_id: z.string().min(1).max(200) });
+const jobListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(2048).optional(),
+  status: z.enum(JOB_STATUSES, { error: `status must be one of ${JOB_STATUSES.join(', ')}` }).optional(),
+});
+const reportQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  cursor: z.string().max(2048).optional(),
+});
 
 function bodyBytes(event: HttpEvent): Buffer {
   if (!event.body) return Buffer.alloc(0);
@@ -49,5 +62,25 @@ export const handler = routeTable({
       ? (await uploads.storeInline(auth, file)).upload_id
       : jsonBody(event, previewRequest).upload_id;
     return json(200, await previews.preview(auth, uploadId));
+  }),
+  [`POST ${PREFIX}/import`]: httpRoute({ body: importRequestSchema }, async ({ auth, body }) => {
+    const job = await imports.start(auth, toImportSpec(body));
+    return json(201, job, { location: `${PREFIX}/import/jobs/${job.job_id}` });
+  }),
+  [`GET ${PREFIX}/import/jobs`]: httpRoute({}, async ({ auth, query }) => {
+    return json(200, await imports.list(auth.userId, parseParameters(jobListQuery, query, 'query')));
+  }),
+  [`GET ${PREFIX}/import/jobs/{job_id}`]: httpRoute({}, async ({ auth, pathParameters }) => {
+    const { job_id } = parseParameters(jobPath, pathParameters, 'path');
+    return json(200, await imports.get(auth.userId, job_id));
+  }),
+  [`GET ${PREFIX}/import/jobs/{job_id}/report`]: httpRoute({}, async ({ auth, pathParameters, query }) => {
+    const { job_id } = parseParameters(jobPath, pathParameters, 'path');
+    const { limit, cursor } = parseParameters(reportQuery, query, 'query');
+    return json(200, await imports.report(auth.userId, job_id, limit, cursor));
+  }),
+  [`DELETE ${PREFIX}/import/jobs/{job_id}`]: httpRoute({}, async ({ auth, pathParameters }) => {
+    const { job_id } = parseParameters(jobPath, pathParameters, 'path');
+    return imports.cancel(auth.userId, job_id);
   }),
 });

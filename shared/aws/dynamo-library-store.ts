@@ -58,6 +58,7 @@ const SUMMARY_FIELDS = [
   'version',
   'sizeBytes',
   'files',
+  'provenance',
 ] as const;
 const SUMMARY_NAMES = Object.fromEntries(SUMMARY_FIELDS.map((field, i) => [`#f${i}`, field]));
 const SUMMARY_PROJECTION = Object.keys(SUMMARY_NAMES).join(', ');
@@ -123,6 +124,7 @@ function summaryOf(stored: Record<string, unknown>): LibraryItemSummary {
     version: item.version,
     sizeBytes: item.sizeBytes,
     files: item.files,
+    ...(item.provenance ? { provenance: item.provenance } : {}),
   };
 }
 

@@ -54,6 +54,8 @@ export interface Job {
   /** The running workflow execution, so a cancel can stop it. */
   executionArn?: string;
   warnings?: string[];
+  /** An import's outcomes so far: imported, skipped, renamed, merged, overwritten, failed. */
+  outcomes?: Record<string, number>;
   downloadCount?: number;
   lastDownloadedAt?: string;
 }
@@ -91,6 +93,7 @@ export type JobPatch = Partial<
     | 'archive'
     | 'executionArn'
     | 'warnings'
+    | 'outcomes'
   >
 >;
 

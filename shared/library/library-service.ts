@@ -7,7 +7,14 @@ import { ITEM_SCHEMAS, type ItemByType } from '../chatbook/schema/items';
 import { ConflictError, DomainError, NotFoundError, UnprocessableError, ValidationError } from '../errors';
 import type { Clock } from '../jobs/job';
 import { tagsOf, titleOf } from './item-fields';
-import type { LibraryFile, LibraryItem, LibraryItemSummary, LibraryPage, LibraryStore } from './library';
+import type {
+  LibraryFile,
+  LibraryItem,
+  LibraryItemSummary,
+  LibraryPage,
+  LibraryStore,
+  Provenance,
+} from './library';
 
 /** Ids go into keys and archive file names: a conservative alphabet; embeddings add `media:` / `collection:`. */
 export const ITEM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -70,6 +77,7 @@ export interface LibraryItemView {
   version: number;
   size_bytes: number;
   files: { file_id: string; name: string; mime_type: string; size_bytes: number; sha256: string }[];
+  provenance?: Provenance;
   content?: unknown;
 }
 
@@ -94,6 +102,7 @@ export function itemView(item: LibraryItemSummary | LibraryItem): LibraryItemVie
     version: item.version,
     size_bytes: item.sizeBytes,
     files: item.files.map(fileView),
+    ...(item.provenance ? { provenance: item.provenance } : {}),
     ...('content' in item ? { content: item.content } : {}),
   };
 }

@@ -32,6 +32,16 @@ export interface LibraryItemSummary<T extends ContentType = ContentType> {
   /** The item's JSON plus its files. */
   sizeBytes: number;
   files: LibraryFile[];
+  /** Where an imported item came from; absent for items created in the library. */
+  provenance?: Provenance;
+}
+
+export interface Provenance {
+  source_chatbook: string;
+  export_id: string | null;
+  original_id: string;
+  import_job_id: string;
+  imported_at: string;
 }
 
 export interface LibraryItem<T extends ContentType = ContentType> extends LibraryItemSummary<T> {

@@ -1,0 +1,236 @@
+/**
+ * Import use cases: import an uploaded chatbook into the caller's library with a conflict strategy, and read
+ * import jobs and their per-item reports. The archive is validated whole before anything is written.
+ */
+import { randomUUID } from 'node:crypto';
+import { openChatbook, type ChatbookArchive } from '../chatbook/reader';
+import { ConflictError, NotFoundError, TooLargeError, UnprocessableError } from '../errors';
+import type { AuthContext } from '../http/auth';
+import type { Clock, Job, JobKey, JobListQuery, JobStatus, JobStore } from '../jobs/job';
+import type { LibraryStore } from '../library/library';
+import { TIER_LIMITS } from '../quotas/tiers';
+import { importItems, LibraryIdentities, planImport, type ImportOptions } from './import-items';
+import type { ImportSpec } from './import-request';
+import type { UploadObjects } from './ports';
+import type { ImportRecord, ImportRecords } from './records';
+import type { UploadService } from './upload-service';
+
+export interface ImportConfig {
+  /** An import runs in the request up to both; larger ones need the workflow. */
+  syncMaxItems: number;
+  syncMaxBytes: number;
+}
+
+export const DEFAULT_IMPORT_CONFIG: ImportConfig = { syncMaxItems: 500, syncMaxBytes: 25 * 1024 * 1024 };
+
+export interface ImportDeps {
+  jobs: JobStore;
+  library: LibraryStore;
+  records: ImportRecords;
+  uploads: UploadService;
+  objects: UploadObjects;
+  clock: Clock;
+  config: ImportConfig;
+}
+
+const OUTCOMES = ['imported', 'skipped', 'renamed', 'merged', 'overwritten', 'failed'] as const;
+const JOB_ID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
+
+export interface ImportJobView {
+  job_id: string;
+  status: JobStatus;
+  chatbook_name: string;
+  strategy: string | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  progress_percentage: number;
+  total_items: number;
+  processed_items: number;
+  /** imported, skipped, renamed, merged, overwritten, failed. */
+  counts: Record<(typeof OUTCOMES)[number], number>;
+  successful_items: number;
+  skipped_items: number;
+  failed_items: number;
+  warnings: string[];
+  error: { code: string; message: string } | null;
+  report_url: string;
+}
+
+export function countOutcomes(records: readonly ImportRecord[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0]));
+  for (const record of records) counts[record.outcome] = (counts[record.outcome] ?? 0) + 1;
+  return counts;
+}
+
+export class ImportService {
+  constructor(private readonly deps: ImportDeps) {}
+
+  private async openUpload(auth: AuthContext, uploadId: string): Promise<ChatbookArchive> {
+    const { key } = await this.deps.uploads.require(auth, uploadId);
+    return openChatbook(await this.deps.objects.open(key), {
+      limits: { maxArchiveBytes: TIER_LIMITS[auth.tier].maxFileBytes },
+    });
+  }
+
+  /** Validates the whole archive, then imports it in the request; a refusal writes nothing. */
+  async start(auth: AuthContext, spec: ImportSpec): Promise<ImportJobView> {
+    const archive = await this.openUpload(auth, spec.uploadId);
+    try {
+      const options: ImportOptions = {
+        strategy: spec.strategy,
+        prefix: spec.prefix,
+        selection: spec.selection,
+        includeMedia: spec.includeMedia,
+        includeEmbeddings: spec.includeEmbeddings,
+      };
+      const plan = planImport(archive, options);
+      const { config } = this.deps;
+      const bytes = archive.integrity.uncompressedBytes;
+      if (plan.items.length > config.syncMaxItems || bytes > config.syncMaxBytes || spec.async === true) {
+        throw new TooLargeError(
+          'import_too_large',
+          `This import has ${plan.items.length} items and ${(bytes / 1048576).toFixed(1)} MB; imports run in the request up to ${config.syncMaxItems} items and ${config.syncMaxBytes / 1048576} MB. Import it in parts with "selection" (by type or ids) until imports as jobs arrive.`,
+          {
+            details: {
+              total_items: plan.items.length,
+              uncompressed_bytes: bytes,
+              max_items: config.syncMaxItems,
+            },
+          },
+        );
+      }
+      if (plan.items.length === 0) {
+        throw new UnprocessableError(
+          'nothing_to_import',
+          'Nothing in this chatbook matches the selection (and include_media / include_embeddings). Widen the selection.',
+          { details: { warnings: plan.warnings } },
+        );
+      }
+      const now = this.deps.clock.now();
+      const job: Job = {
+        userId: auth.userId,
+        jobId: randomUUID(),
+        kind: 'import',
+        status: 'in_progress',
+        name: archive.manifest.name,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+        startedAt: now.toISOString(),
+        totalItems: plan.items.length,
+        processedItems: 0,
+        events: [{ at: now.toISOString(), step: 'request', status: 'in_progress' }],
+        request: { ...spec },
+        warnings: [...archive.warnings, ...plan.warnings],
+      };
+      await this.deps.jobs.create(job);
+      const key: JobKey = { userId: auth.userId, kind: 'import', jobId: job.jobId };
+      const exportId = archive.manifest.export_id;
+      const records = await importItems(
+        archive,
+        plan.items,
+        options,
+        {
+          userId: auth.userId,
+          jobId: job.jobId,
+          now,
+          library: this.deps.library,
+          records: this.deps.records,
+          source: { name: job.name, exportId: typeof exportId === 'string' ? exportId : null },
+        },
+        new LibraryIdentities(this.deps.library, auth.userId, job.jobId),
+      );
+      const completed = await this.deps.jobs.transition(key, ['in_progress'], 'completed', 'sync_import', {
+        completedAt: this.deps.clock.now().toISOString(),
+        processedItems: records.length,
+        outcomes: countOutcomes(records),
+      });
+      return this.view(completed ?? job);
+    } finally {
+      await archive.close();
+    }
+  }
+
+  async list(
+    userId: string,
+    query: JobListQuery,
+  ): Promise<{ jobs: ImportJobView[]; next_cursor: string | null }> {
+    const page = await this.deps.jobs.list(userId, 'import', query);
+    return { jobs: page.jobs.map((job) => this.view(job)), next_cursor: page.nextCursor ?? null };
+  }
+
+  async get(userId: string, jobId: string): Promise<ImportJobView> {
+    return this.view(await this.require(userId, jobId));
+  }
+
+  /** The per-item report: what happened to each item of the chatbook, and why. */
+  async report(userId: string, jobId: string, limit: number, cursor?: string) {
+    await this.require(userId, jobId);
+    const page = await this.deps.records.list(userId, jobId, limit, cursor);
+    return {
+      job_id: jobId,
+      items: page.records.map((record) => ({
+        type: record.type,
+        source_id: record.sourceId,
+        title: record.title,
+        outcome: record.outcome,
+        library_id: record.targetId ?? null,
+        reason: record.reason ?? null,
+        notes: record.notes ?? [],
+      })),
+      next_cursor: page.nextCursor ?? null,
+    };
+  }
+
+  /** Imports finish in the request for now, so there is never one left to stop. */
+  async cancel(userId: string, jobId: string): Promise<never> {
+    const job = await this.require(userId, jobId);
+    throw new ConflictError(
+      'job_finished',
+      `The import is already ${job.status}; only pending or running imports can be cancelled. ${job.processedItems} item(s) were processed.`,
+      { details: { status: job.status, processed_items: job.processedItems } },
+    );
+  }
+
+  private async require(userId: string, jobId: string): Promise<Job> {
+    const job = JOB_ID.test(jobId) ? await this.deps.jobs.get({ userId, kind: 'import', jobId }) : undefined;
+    if (!job) {
+      throw new NotFoundError(
+        'job_not_found',
+        `No import job ${jobId.slice(0, 64)} for you. List yours with GET /import/jobs.`,
+      );
+    }
+    return job;
+  }
+
+  view(job: Job): ImportJobView {
+    const counts = Object.fromEntries(
+      OUTCOMES.map((outcome) => [outcome, job.outcomes?.[outcome] ?? 0]),
+    ) as ImportJobView['counts'];
+    const request = job.request as { strategy?: unknown } | undefined;
+    return {
+      job_id: job.jobId,
+      status: job.status,
+      chatbook_name: job.name,
+      strategy: typeof request?.strategy === 'string' ? request.strategy : null,
+      created_at: job.createdAt,
+      started_at: job.startedAt ?? null,
+      completed_at: job.completedAt ?? null,
+      progress_percentage:
+        job.status === 'completed'
+          ? 100
+          : job.totalItems > 0
+            ? Math.floor((job.processedItems / job.totalItems) * 100)
+            : 0,
+      total_items: job.totalItems,
+      processed_items: job.processedItems,
+      counts,
+      successful_items: counts.imported + counts.renamed + counts.merged + counts.overwritten,
+      skipped_items: counts.skipped,
+      failed_items: counts.failed,
+      warnings: job.warnings ?? [],
+      error: job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? '' } : null,
+      report_url: `/api/v1/chatbooks/import/jobs/${job.jobId}/report`,
+    };
+  }
+}

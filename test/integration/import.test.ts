@@ -1,0 +1,341 @@
+// Import end to end through the local cloud over HTTP: export from one user, import into another and back with
+// each strategy, tldw_server 1.0 and 1.1 chatbooks, refusals that write nothing, and isolation.
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  endpointsOf,
+  localLibraryStore,
+  seedLibrary,
+  type SeedResult,
+} from '../../scripts/seed/seed-library';
+import { encodeItem } from '../../shared/chatbook/codec/item-codec';
+import { CONTENT_TYPES, type ContentType } from '../../shared/chatbook/layout';
+import type { ExportJobView } from '../../shared/exports/export-service';
+import type { ImportJobView } from '../../shared/imports/import-service';
+import type { LibraryItem, LibraryStore } from '../../shared/library/library';
+import { SAMPLES } from '../support/chatbook-samples';
+import { startTestCloud, type TestCloud } from '../support/local-cloud';
+import { forgeZip, inventoryRecord, tldwManifest } from '../unit/chatbook/reader/zip-forge';
+
+const ALICE = 'alice-import';
+const BOB = 'bob-import';
+const CAROL = 'carol-import';
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+let cloud: TestCloud;
+let library: LibraryStore;
+let closeLibrary: () => void;
+let s3: S3Client;
+let seeded: SeedResult;
+let chatbook: Buffer;
+
+function post(path: string, user: string, body: unknown) {
+  return cloud.call(path, { user, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
+}
+
+async function upload(user: string, bytes: Buffer): Promise<string> {
+  const response = await post('/api/v1/chatbooks/uploads', user, { size_bytes: bytes.length });
+  const presigned = (await response.json()) as {
+    upload_id: string;
+    url: string;
+    fields: Record<string, string>;
+  };
+  const form = new FormData();
+  for (const [name, value] of Object.entries(presigned.fields)) form.append(name, value);
+  form.append('file', new Blob([new Uint8Array(bytes)]), 'pack.chatbook');
+  const stored = await fetch(presigned.url, { method: 'POST', body: form });
+  assert.ok(stored.ok, `upload answered ${stored.status}`);
+  return presigned.upload_id;
+}
+
+async function importAs(
+  user: string,
+  bytes: Buffer,
+  options: Record<string, unknown>,
+): Promise<ImportJobView> {
+  const uploadId = await upload(user, bytes);
+  const response = await post('/api/v1/chatbooks/import', user, { upload_id: uploadId, ...options });
+  const body = (await response.json()) as ImportJobView;
+  assert.equal(response.status, 201, JSON.stringify(body));
+  return body;
+}
+
+async function report(user: string, jobId: string) {
+  const response = await cloud.call(`/api/v1/chatbooks/import/jobs/${jobId}/report?limit=1000`, { user });
+  assert.equal(response.status, 200);
+  return (
+    (await response.json()) as {
+      items: {
+        type: ContentType;
+        source_id: string;
+        title: string;
+        outcome: string;
+        library_id: string | null;
+      }[];
+    }
+  ).items;
+}
+
+async function allItems(user: string, type: ContentType): Promise<LibraryItem[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await library.list(user, type, { limit: 500, cursor });
+    ids.push(...page.items.map((item) => item.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return library.getMany(user, type, ids);
+}
+
+async function counts(user: string): Promise<Record<string, number>> {
+  const result: Record<string, number> = {};
+  for (const type of CONTENT_TYPES) result[type] = (await allItems(user, type)).length;
+  return result;
+}
+
+/** Content without what an import changes by design: ids, links to other items' ids, file references. */
+function comparable(item: LibraryItem): unknown {
+  const {
+    id: _id,
+    character_id: _c,
+    conversation_id: _d,
+    source: _s,
+    stored_artifacts: _a,
+    messages,
+    ...rest
+  } = item.content as Record<string, unknown>;
+  return {
+    ...rest,
+    ...(Array.isArray(messages)
+      ? { messages: (messages as Record<string, unknown>[]).map(({ attachments: _x, ...m }) => m) }
+      : {}),
+  };
+}
+
+async function exportAll(user: string, name: string): Promise<Buffer> {
+  const response = await post('/api/v1/chatbooks/export', user, {
+    name,
+    selection: Object.fromEntries(CONTENT_TYPES.map((type) => [type, 'all'])),
+    include_media: true,
+    include_embeddings: true,
+    async: false,
+  });
+  const job = (await response.json()) as ExportJobView;
+  assert.equal(response.status, 201, JSON.stringify(job));
+  const redirect = await cloud.call(job.download_url ?? '', { user, redirect: 'manual' });
+  return Buffer.from(await (await fetch(redirect.headers.get('location') ?? '')).arrayBuffer());
+}
+
+before(async () => {
+  cloud = await startTestCloud();
+  const local = localLibraryStore(endpointsOf(cloud));
+  library = local.store;
+  closeLibrary = local.close;
+  s3 = new S3Client({
+    region: cloud.aws.region,
+    credentials: cloud.aws.credentials,
+    endpoint: cloud.aws.s3Endpoint,
+    forcePathStyle: true,
+  });
+  seeded = await seedLibrary(library, ALICE, 'small');
+  chatbook = await exportAll(ALICE, 'Alice everything');
+});
+
+after(async () => {
+  closeLibrary();
+  s3.destroy();
+  await cloud.dispose();
+});
+
+describe('import into another user, strategy by strategy', () => {
+  let first: ImportJobView;
+
+  before(async () => {
+    first = await importAs(BOB, chatbook, { strategy: 'skip' });
+  });
+
+  it('imports every item of every type, with files byte for byte, links remapped and provenance', async () => {
+    assert.equal(first.status, 'completed');
+    assert.equal(first.counts.imported, seeded.items);
+    assert.equal(first.counts.failed, 0);
+    assert.deepEqual(await counts(BOB), seeded.counts);
+    for (const type of CONTENT_TYPES) {
+      const theirs = await allItems(ALICE, type);
+      const mine = await allItems(BOB, type);
+      for (const original of theirs) {
+        const copy = mine.find((item) => item.provenance?.original_id === original.id);
+        assert.ok(copy, `${type} ${original.id} was imported`);
+        // An embedding's title names its media, whose id is new here.
+        if (type !== 'embedding') assert.equal(copy.title, original.title);
+        assert.equal(copy.provenance.import_job_id, first.job_id);
+        assert.equal(copy.provenance.source_chatbook, 'Alice everything');
+        assert.deepEqual(comparable(copy), comparable(original));
+        assert.deepEqual(
+          copy.files.map((file) => [file.fileId, file.sizeBytes, file.sha256]).sort(),
+          original.files.map((file) => [file.fileId, file.sizeBytes, file.sha256]).sort(),
+        );
+      }
+    }
+    const characters = new Set((await allItems(BOB, 'character')).map((item) => item.id));
+    const linked = (await allItems(BOB, 'conversation')).filter(
+      (item) => (item.content as { character_id?: unknown }).character_id != null,
+    );
+    assert.ok(linked.length > 0);
+    for (const conversation of linked) {
+      assert.ok(characters.has(String((conversation.content as { character_id: unknown }).character_id)));
+    }
+    const media = new Set((await allItems(BOB, 'media')).map((item) => item.id));
+    for (const embedding of await allItems(BOB, 'embedding'))
+      assert.ok(media.has(embedding.id.replace(/^media:/, '')));
+  });
+
+  it('skip leaves every existing item and writes nothing', async () => {
+    const before = await counts(BOB);
+    const job = await importAs(BOB, chatbook, { strategy: 'skip' });
+    assert.equal(job.counts.skipped, seeded.items);
+    assert.equal(job.counts.imported, 0);
+    assert.deepEqual(await counts(BOB), before);
+    const items = await report(BOB, job.job_id);
+    assert.equal(items.length, seeded.items);
+    assert.ok(items.every((item) => item.outcome === 'skipped' && item.library_id));
+  });
+
+  it('rename adds each item again as "<name> (1)"', async () => {
+    const job = await importAs(BOB, chatbook, {
+      strategy: 'rename',
+      selection: { note: 'all', prompt: 'all' },
+    });
+    assert.equal(job.counts.renamed, seeded.counts.note + seeded.counts.prompt);
+    const notes = await allItems(BOB, 'note');
+    assert.equal(notes.length, seeded.counts.note * 2);
+    for (const original of await allItems(ALICE, 'note')) {
+      assert.ok(
+        notes.some((note) => note.title === `${original.title} (1)`),
+        original.title,
+      );
+    }
+  });
+
+  it('overwrite replaces content and keeps ids; merge adds what is missing and keeps what differs', async () => {
+    const [note] = (await allItems(BOB, 'note')).filter((item) => !item.title.endsWith(' (1)'));
+    assert.ok(note);
+    const edited = { ...note, content: { ...note.content, content: 'edited by Bob', tags: ['bob-only'] } };
+    assert.ok(await library.put({ ...edited, version: note.version + 1 }, note.version));
+    const merged = await importAs(BOB, chatbook, {
+      strategy: 'merge',
+      selection: { note: [note.provenance?.original_id] },
+    });
+    assert.equal(merged.counts.merged, 1);
+    const afterMerge = await library.get(BOB, 'note', note.id);
+    assert.equal((afterMerge?.content as { content: string }).content, 'edited by Bob');
+    const original = await library.get(ALICE, 'note', note.provenance?.original_id ?? '');
+    for (const tag of ['bob-only', ...(original?.tags ?? [])]) assert.ok(afterMerge?.tags.includes(tag), tag);
+
+    const overwritten = await importAs(BOB, chatbook, {
+      strategy: 'overwrite',
+      selection: { note: [note.provenance?.original_id] },
+    });
+    assert.equal(overwritten.counts.overwritten, 1);
+    const afterOverwrite = await library.get(BOB, 'note', note.id);
+    assert.equal(afterOverwrite?.id, note.id);
+    assert.equal(
+      (afterOverwrite.content as { content: string }).content,
+      (original?.content as { content: string }).content,
+    );
+  });
+});
+
+describe('import back into the same user', () => {
+  it('finds every item already there with skip, and a round trip gives the same content', async () => {
+    const job = await importAs(ALICE, chatbook, { strategy: 'skip' });
+    assert.equal(job.counts.skipped, seeded.items);
+    const again = await exportAll(ALICE, 'Alice everything');
+    assert.equal(again.length > 0, true);
+    assert.deepEqual(await counts(ALICE), seeded.counts);
+  });
+});
+
+describe('tldw_server chatbooks', () => {
+  for (const version of ['1.0.0', '1.1.0'] as const) {
+    it(`imports a tldw ${version} chatbook with every type`, async () => {
+      const files = CONTENT_TYPES.map((type) => {
+        const encoded = encodeItem(type, SAMPLES[type]);
+        return {
+          type,
+          id: (SAMPLES[type] as { id: string }).id,
+          path: encoded.path,
+          data: Buffer.from(encoded.body),
+        };
+      });
+      const manifest = tldwManifest(
+        version,
+        files.map((file) => ({ id: file.id, type: file.type, file_path: file.path })),
+        files.map((file) => ({ path: file.path, data: file.data })),
+      );
+      const zip = forgeZip([
+        { name: 'manifest.json', data: JSON.stringify(manifest), method: 0 },
+        ...files.map((file) => ({ name: file.path, data: file.data })),
+      ]);
+      const user = `${CAROL}-${version}`;
+      const job = await importAs(user, zip, {});
+      assert.equal(job.counts.failed, 0, JSON.stringify(await report(user, job.job_id)));
+      assert.equal(job.counts.imported, CONTENT_TYPES.length);
+      for (const type of CONTENT_TYPES) assert.equal((await allItems(user, type)).length, 1, type);
+      const conversation = (await allItems(user, 'conversation'))[0];
+      const character = (await allItems(user, 'character'))[0];
+      assert.equal((conversation?.content as { character_id: string }).character_id, character?.id);
+      assert.ok(inventoryRecord);
+    });
+  }
+});
+
+describe('refusals', () => {
+  it('an archive that fails validation writes nothing and leaves no job behind', async () => {
+    const user = `${CAROL}-bad`;
+    const broken = Buffer.from(chatbook);
+    const middle = Math.floor(broken.length / 2);
+    broken.writeUInt8(broken.readUInt8(middle) ^ 0xff, middle);
+    const uploadId = await upload(user, broken);
+    const response = await post('/api/v1/chatbooks/import', user, { upload_id: uploadId, strategy: 'skip' });
+    assert.equal(response.status, 400);
+    assert.deepEqual(await counts(user), Object.fromEntries(CONTENT_TYPES.map((type) => [type, 0])));
+    const jobs = (await (await cloud.call('/api/v1/chatbooks/import/jobs', { user })).json()) as {
+      jobs: unknown[];
+    };
+    assert.deepEqual(jobs.jobs, []);
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: cloud.resources.bucket, Prefix: `users/${user}/library/` }),
+    );
+    assert.equal(listed.KeyCount ?? 0, 0);
+    const unknownStrategy = await post('/api/v1/chatbooks/import', user, {
+      upload_id: uploadId,
+      strategy: 'replace',
+    });
+    assert.equal(unknownStrategy.status, 400);
+  });
+
+  it("gives 404 for another user's upload id and job id on every import route", async () => {
+    const alicesUpload = await upload(ALICE, chatbook);
+    const imported = await post('/api/v1/chatbooks/import', BOB, { upload_id: alicesUpload });
+    assert.equal(imported.status, 404);
+    const alicesJobs = (await (
+      await cloud.call('/api/v1/chatbooks/import/jobs', { user: ALICE })
+    ).json()) as {
+      jobs: ImportJobView[];
+    };
+    const jobId = alicesJobs.jobs[0]?.job_id ?? '';
+    for (const [method, path] of [
+      ['GET', `/api/v1/chatbooks/import/jobs/${jobId}`],
+      ['GET', `/api/v1/chatbooks/import/jobs/${jobId}/report`],
+      ['DELETE', `/api/v1/chatbooks/import/jobs/${jobId}`],
+    ] as const) {
+      const response = await cloud.call(path, { user: BOB, method });
+      assert.equal(response.status, 404, `${method} ${path}`);
+    }
+    const own = await cloud.call(`/api/v1/chatbooks/import/jobs/${jobId}`, { user: ALICE, method: 'DELETE' });
+    assert.equal(own.status, 409);
+    assert.equal(createHash('sha256').update(chatbook).digest('hex').length, 64);
+  });
+});
