@@ -76,7 +76,7 @@ async function chatbookOfSamples() {
     now: new Date(),
   });
   const chunks: Buffer[] = [];
-  for await (const chunk of built.stream as Readable) chunks.push(chunk as Buffer);
+  for await (const chunk of built.stream) chunks.push(chunk as Buffer);
   await built.result;
   return openChatbook(new BufferSource(Buffer.concat(chunks)));
 }
