@@ -1,6 +1,5 @@
 // The import engine over in-memory stores: order, idempotence (a batch run twice writes nothing twice) and links.
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { ContentType } from '../../../shared/chatbook/layout';
 import { BufferSource, openChatbook } from '../../../shared/chatbook/reader';
