@@ -166,16 +166,19 @@ export class ChatbooksStack extends Stack {
       ] as const
     ).map(([method, suffix]) => ({ method, path: `${LIBRARY_PREFIX}/{type}${suffix}`, fn: library }));
 
-    // Uploads and previews (imports join them next).
+    // Uploads, previews, imports and their jobs.
     const importsFn = fn(
       'ImportsFn',
       'functions/api/imports.ts',
       'handler',
       'api',
-      'POST /uploads and /preview',
+      'Uploads, preview, import',
     )
-      .bindTable(libraryTable, 'LIBRARY_TABLE', 'read')
+      .bindTable(libraryTable, 'LIBRARY_TABLE')
       .bindBucket(bucket);
+    importsFn.addEnvironment('IMPORT_STATE_MACHINE_ARN', importMachine.stateMachineArn);
+    importMachine.grantStartExecution(importsFn);
+    importMachine.grantExecution(importsFn, 'states:StopExecution');
 
     const notFound = fn('NotFoundFn', 'functions/api/not-found.ts', 'handler', 'api', 'Unknown routes');
 
@@ -220,7 +223,7 @@ export class ChatbooksStack extends Stack {
       tables: [jobsTable, libraryTable],
       bucket,
       workflowFunctions: Object.values(workflowFunctions),
-      stoppableMachines: [exportMachine],
+      stoppableMachines: [exportMachine, importMachine],
     });
   }
 }

@@ -64,8 +64,8 @@ export const handler = routeTable({
     return json(200, await previews.preview(auth, uploadId));
   }),
   [`POST ${PREFIX}/import`]: httpRoute({ body: importRequestSchema }, async ({ auth, body }) => {
-    const job = await imports.start(auth, toImportSpec(body));
-    return json(201, job, { location: `${PREFIX}/import/jobs/${job.job_id}` });
+    const { job, sync } = await imports.start(auth, toImportSpec(body));
+    return json(sync ? 201 : 202, job, { location: `${PREFIX}/import/jobs/${job.job_id}` });
   }),
   [`GET ${PREFIX}/import/jobs`]: httpRoute({}, async ({ auth, query }) => {
     return json(200, await imports.list(auth.userId, parseParameters(jobListQuery, query, 'query')));
@@ -81,6 +81,6 @@ export const handler = routeTable({
   }),
   [`DELETE ${PREFIX}/import/jobs/{job_id}`]: httpRoute({}, async ({ auth, pathParameters }) => {
     const { job_id } = parseParameters(jobPath, pathParameters, 'path');
-    return imports.cancel(auth.userId, job_id);
+    return json(200, await imports.cancel(auth.userId, job_id));
   }),
 });

@@ -115,7 +115,9 @@ export class Workflows extends Construct {
     const batches = new MapState(this, 'ImportBatches', {
       itemsPath: '$.plan.batches',
       itemSelector: { ...KEYS, batch: JsonPath.objectAt('$$.Map.Item.Value') },
-      maxConcurrency: 4,
+      // One batch at a time, in plan order: later batches link to items earlier ones imported (a conversation
+      // to its character, an embedding to its media).
+      maxConcurrency: 1,
       resultPath: JsonPath.DISCARD,
     });
     batches.itemProcessor(

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { BlockCacheSource, type RandomAccessSource } from '../chatbook/reader';
 import type { PresignedPost, UploadObjects } from '../imports/ports';
+import { ConflictError } from '../errors';
 import { objectClassTagging } from './object-classes';
 import { presignPost } from './s3-presigned-post';
 import { S3RangeSource } from './s3-range-source';
@@ -67,8 +68,15 @@ export class S3UploadObjects implements UploadObjects {
     }
   }
 
-  async open(key: string): Promise<RandomAccessSource> {
-    return new BlockCacheSource(await S3RangeSource.open({ client: this.s3, bucket: this.bucket, key }));
+  async open(key: string, etag?: string): Promise<{ source: RandomAccessSource; etag: string | undefined }> {
+    const source = await S3RangeSource.open({ client: this.s3, bucket: this.bucket, key });
+    if (etag !== undefined && source.etag !== etag) {
+      throw new ConflictError(
+        'upload_changed',
+        'The uploaded chatbook changed after it was validated. Upload it again and start a new import.',
+      );
+    }
+    return { source: new BlockCacheSource(source), etag: source.etag };
   }
 
   async deleteObject(key: string): Promise<void> {

@@ -4,7 +4,7 @@ import { documentClient, s3Client, sfnClient } from '../aws/clients';
 import { DynamoJobStore } from '../aws/dynamo-job-store';
 import { DynamoLibraryStore } from '../aws/dynamo-library-store';
 import { S3ExportObjects } from '../aws/s3-export-objects';
-import { SfnExportWorkflows } from '../aws/sfn-export-workflows';
+import { SfnJobWorkflows } from '../aws/sfn-job-workflows';
 import { nonEmpty, readEnv } from '../config/env';
 import { systemClock } from '../jobs/job';
 import { DEFAULT_EXPORT_CONFIG, ExportService } from './export-service';
@@ -28,7 +28,7 @@ export function exportServiceFromEnv(): ExportService {
     jobs: new DynamoJobStore(documentClient(), env.JOBS_TABLE),
     library: new DynamoLibraryStore(documentClient(), env.LIBRARY_TABLE, s3Client(), env.BUCKET_NAME),
     objects: new S3ExportObjects(s3Client(), env.BUCKET_NAME),
-    workflows: new SfnExportWorkflows(sfnClient(), env.EXPORT_STATE_MACHINE_ARN),
+    workflows: new SfnJobWorkflows(sfnClient(), env.EXPORT_STATE_MACHINE_ARN, 'export'),
     clock: systemClock,
     config: {
       ...DEFAULT_EXPORT_CONFIG,

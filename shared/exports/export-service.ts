@@ -187,7 +187,7 @@ export class ExportService {
     await this.deps.jobs.create(job);
     const key: JobKey = { userId, kind: 'export', jobId: job.jobId };
     try {
-      const executionArn = await this.deps.workflows.startExport({ userId, jobId: job.jobId });
+      const executionArn = await this.deps.workflows.start({ userId, jobId: job.jobId });
       await this.deps.jobs.update(key, ['pending', 'in_progress'], { executionArn });
       return { ...job, executionArn };
     } catch (error) {

@@ -1,5 +1,6 @@
 /** What the export use cases need from storage and workflows; the AWS adapters in shared/aws implement them. */
 import type { Readable } from 'node:stream';
+import type { JobWorkflows } from '../jobs/job';
 
 export interface ArchiveUploadOptions {
   /** The download's file name, for Content-Disposition. */
@@ -19,9 +20,5 @@ export interface ExportObjects {
   getJson(key: string): Promise<unknown>;
 }
 
-export interface ExportWorkflows {
-  /** Starts the export state machine for the job (idempotent by job id); returns the execution ARN. */
-  startExport(input: { userId: string; jobId: string }): Promise<string>;
-  /** Stops a running execution; an execution already finished is not an error. */
-  stop(executionArn: string, cause: string): Promise<void>;
-}
+/** The export state machine. */
+export type ExportWorkflows = JobWorkflows;

@@ -1,5 +1,7 @@
 /** Builds the upload, preview and import use cases from a function's environment (the AWS adapters). */
-import { documentClient, s3Client } from '../aws/clients';
+import { z } from 'zod';
+import { documentClient, s3Client, sfnClient } from '../aws/clients';
+import { SfnJobWorkflows } from '../aws/sfn-job-workflows';
 import { DynamoImportRecords } from '../aws/dynamo-import-records';
 import { DynamoJobStore } from '../aws/dynamo-job-store';
 import { DynamoLibraryStore } from '../aws/dynamo-library-store';
@@ -15,7 +17,13 @@ export function importServicesFromEnv(): {
   previews: PreviewService;
   imports: ImportService;
 } {
-  const env = readEnv({ LIBRARY_TABLE: nonEmpty, BUCKET_NAME: nonEmpty, JOBS_TABLE: nonEmpty });
+  const env = readEnv({
+    LIBRARY_TABLE: nonEmpty,
+    BUCKET_NAME: nonEmpty,
+    JOBS_TABLE: nonEmpty,
+    IMPORT_STATE_MACHINE_ARN: nonEmpty,
+    IMPORT_SYNC_MAX_ITEMS: z.coerce.number().int().min(0).default(DEFAULT_IMPORT_CONFIG.syncMaxItems),
+  });
   const objects = new S3UploadObjects(s3Client(), env.BUCKET_NAME);
   const uploads = new UploadService(objects, systemClock);
   const library = new DynamoLibraryStore(documentClient(), env.LIBRARY_TABLE, s3Client(), env.BUCKET_NAME);
@@ -26,7 +34,8 @@ export function importServicesFromEnv(): {
     uploads,
     objects,
     clock: systemClock,
-    config: DEFAULT_IMPORT_CONFIG,
+    workflows: new SfnJobWorkflows(sfnClient(), env.IMPORT_STATE_MACHINE_ARN, 'import'),
+    config: { ...DEFAULT_IMPORT_CONFIG, syncMaxItems: env.IMPORT_SYNC_MAX_ITEMS },
   });
   return { uploads, previews: new PreviewService(uploads, objects, library), imports };
 }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { openChatbook, type ChatbookArchive } from '../chatbook/reader';
 import { ConflictError, NotFoundError, TooLargeError, UnprocessableError } from '../errors';
 import type { AuthContext } from '../http/auth';
-import type { Clock, Job, JobKey, JobListQuery, JobStatus, JobStore } from '../jobs/job';
+import type { Clock, Job, JobKey, JobListQuery, JobStatus, JobStore, JobWorkflows } from '../jobs/job';
 import type { LibraryStore } from '../library/library';
 import { TIER_LIMITS } from '../quotas/tiers';
 import { importItems, LibraryIdentities, planImport, type ImportOptions } from './import-items';
@@ -23,7 +23,11 @@ export interface ImportConfig {
 
 export const DEFAULT_IMPORT_CONFIG: ImportConfig = { syncMaxItems: 500, syncMaxBytes: 25 * 1024 * 1024 };
 
+/** The import state machine. */
+export type ImportWorkflows = JobWorkflows;
+
 export interface ImportDeps {
+  workflows: ImportWorkflows;
   jobs: JobStore;
   library: LibraryStore;
   records: ImportRecords;
@@ -66,16 +70,21 @@ export function countOutcomes(records: readonly ImportRecord[]): Record<string, 
 export class ImportService {
   constructor(private readonly deps: ImportDeps) {}
 
-  private async openUpload(auth: AuthContext, uploadId: string): Promise<ChatbookArchive> {
+  private async openUpload(
+    auth: AuthContext,
+    uploadId: string,
+  ): Promise<{ archive: ChatbookArchive; key: string; etag: string | undefined }> {
     const { key } = await this.deps.uploads.require(auth, uploadId);
-    return openChatbook(await this.deps.objects.open(key), {
+    const { source, etag } = await this.deps.objects.open(key);
+    const archive = await openChatbook(source, {
       limits: { maxArchiveBytes: TIER_LIMITS[auth.tier].maxFileBytes },
     });
+    return { archive, key, etag };
   }
 
   /** Validates the whole archive, then imports it in the request; a refusal writes nothing. */
-  async start(auth: AuthContext, spec: ImportSpec): Promise<ImportJobView> {
-    const archive = await this.openUpload(auth, spec.uploadId);
+  async start(auth: AuthContext, spec: ImportSpec): Promise<{ job: ImportJobView; sync: boolean }> {
+    const { archive, key: uploadKey, etag } = await this.openUpload(auth, spec.uploadId);
     try {
       const options: ImportOptions = {
         strategy: spec.strategy,
@@ -87,10 +96,11 @@ export class ImportService {
       const plan = planImport(archive, options);
       const { config } = this.deps;
       const bytes = archive.integrity.uncompressedBytes;
-      if (plan.items.length > config.syncMaxItems || bytes > config.syncMaxBytes || spec.async === true) {
+      const small = plan.items.length <= config.syncMaxItems && bytes <= config.syncMaxBytes;
+      if (spec.async === false && !small) {
         throw new TooLargeError(
-          'import_too_large',
-          `This import has ${plan.items.length} items and ${(bytes / 1048576).toFixed(1)} MB; imports run in the request up to ${config.syncMaxItems} items and ${config.syncMaxBytes / 1048576} MB. Import it in parts with "selection" (by type or ids) until imports as jobs arrive.`,
+          'too_large_for_sync',
+          `This import has ${plan.items.length} items and ${(bytes / 1048576).toFixed(1)} MB; a synchronous import takes at most ${config.syncMaxItems} items and ${config.syncMaxBytes / 1048576} MB. Send "async": true and follow the job.`,
           {
             details: {
               total_items: plan.items.length,
@@ -107,6 +117,12 @@ export class ImportService {
           { details: { warnings: plan.warnings } },
         );
       }
+      const sync = spec.async === false || (spec.async === undefined && small);
+      if (!sync)
+        return {
+          job: this.view(await this.startWorkflow(auth, spec, archive, uploadKey, etag, plan.items.length)),
+          sync,
+        };
       const now = this.deps.clock.now();
       const job: Job = {
         userId: auth.userId,
@@ -145,9 +161,49 @@ export class ImportService {
         processedItems: records.length,
         outcomes: countOutcomes(records),
       });
-      return this.view(completed ?? job);
+      return { job: this.view(completed ?? job), sync };
     } finally {
       await archive.close();
+    }
+  }
+
+  /** A pending job and the import workflow; the steps open the same upload, pinned to the ETag validated here. */
+  private async startWorkflow(
+    auth: AuthContext,
+    spec: ImportSpec,
+    archive: ChatbookArchive,
+    uploadKey: string,
+    etag: string | undefined,
+    totalItems: number,
+  ): Promise<Job> {
+    const now = this.deps.clock.now().toISOString();
+    const job: Job = {
+      userId: auth.userId,
+      jobId: randomUUID(),
+      kind: 'import',
+      status: 'pending',
+      name: archive.manifest.name,
+      createdAt: now,
+      updatedAt: now,
+      totalItems,
+      processedItems: 0,
+      events: [{ at: now, step: 'request', status: 'pending' }],
+      request: { ...spec, uploadKey, ...(etag ? { etag } : {}), tier: auth.tier },
+      warnings: [...archive.warnings],
+    };
+    await this.deps.jobs.create(job);
+    const key: JobKey = { userId: auth.userId, kind: 'import', jobId: job.jobId };
+    try {
+      const executionArn = await this.deps.workflows.start({ userId: auth.userId, jobId: job.jobId });
+      await this.deps.jobs.update(key, ['pending', 'in_progress'], { executionArn });
+      return { ...job, executionArn };
+    } catch (error) {
+      await this.deps.jobs.transition(key, ['pending'], 'failed', 'start_workflow', {
+        completedAt: this.deps.clock.now().toISOString(),
+        errorCode: 'workflow_unavailable',
+        errorMessage: 'The import could not be started. Try again in a minute.',
+      });
+      throw error;
     }
   }
 
@@ -182,14 +238,45 @@ export class ImportService {
     };
   }
 
-  /** Imports finish in the request for now, so there is never one left to stop. */
-  async cancel(userId: string, jobId: string): Promise<never> {
-    const job = await this.require(userId, jobId);
-    throw new ConflictError(
-      'job_finished',
-      `The import is already ${job.status}; only pending or running imports can be cancelled. ${job.processedItems} item(s) were processed.`,
-      { details: { status: job.status, processed_items: job.processedItems } },
+  /** Cancels a pending or running import: no further batch runs; what was imported stays, and is counted. */
+  async cancel(userId: string, jobId: string): Promise<ImportJobView> {
+    const current = await this.require(userId, jobId);
+    const key: JobKey = { userId, kind: 'import', jobId };
+    const cancelled = await this.deps.jobs.transition(
+      key,
+      ['pending', 'in_progress'],
+      'cancelled',
+      'cancel',
+      {
+        completedAt: this.deps.clock.now().toISOString(),
+      },
     );
+    if (!cancelled) {
+      const latest = (await this.deps.jobs.get(key)) ?? current;
+      throw new ConflictError(
+        'job_finished',
+        `The import is already ${latest.status}; only pending or running imports can be cancelled. ${latest.processedItems} item(s) were processed.`,
+        { details: { status: latest.status, processed_items: latest.processedItems } },
+      );
+    }
+    if (cancelled.executionArn) {
+      await this.deps.workflows.stop(cancelled.executionArn, 'Cancelled by the user.').catch(() => undefined);
+    }
+    const records = await this.allRecords(userId, jobId);
+    const outcomes = countOutcomes(records);
+    await this.deps.jobs.update(key, ['cancelled'], { outcomes, processedItems: records.length });
+    return this.view({ ...cancelled, outcomes, processedItems: records.length });
+  }
+
+  private async allRecords(userId: string, jobId: string): Promise<ImportRecord[]> {
+    const all: ImportRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.records.list(userId, jobId, 1000, cursor);
+      all.push(...page.records);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return all;
   }
 
   private async require(userId: string, jobId: string): Promise<Job> {

@@ -15,7 +15,10 @@ export interface UploadObjects {
   putUpload(key: string, body: Buffer): Promise<void>;
   /** The object's size, or undefined when there is none. */
   sizeOf(key: string): Promise<number | undefined>;
-  /** Ranged reads of the object through a block cache (nothing extracted, nothing downloaded whole). */
-  open(key: string): Promise<RandomAccessSource>;
+  /**
+   * Ranged reads of the object through a block cache (nothing extracted, nothing downloaded whole), pinned to its
+   * ETag; with `etag`, an object that has changed since is refused.
+   */
+  open(key: string, etag?: string): Promise<{ source: RandomAccessSource; etag: string | undefined }>;
   deleteObject(key: string): Promise<void>;
 }

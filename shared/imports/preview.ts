@@ -95,7 +95,7 @@ export class PreviewService {
 
   async preview(auth: AuthContext, uploadId: string): Promise<PreviewReport> {
     const { key, sizeBytes } = await this.uploads.require(auth, uploadId);
-    const source = await this.objects.open(key);
+    const { source } = await this.objects.open(key);
     const archive = await openChatbook(source, {
       limits: { maxArchiveBytes: TIER_LIMITS[auth.tier].maxFileBytes },
     });

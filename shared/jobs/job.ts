@@ -131,6 +131,14 @@ export interface JobStore {
   recordDownload(key: JobKey, at: string): Promise<Job | undefined>;
 }
 
+/** A job's state machine: started once per job (by name), stopped on cancel. */
+export interface JobWorkflows {
+  /** Starts the workflow for the job (idempotent by job id); returns the execution ARN. */
+  start(input: { userId: string; jobId: string }): Promise<string>;
+  /** Stops a running execution; an execution already finished is not an error. */
+  stop(executionArn: string, cause: string): Promise<void>;
+}
+
 export interface Clock {
   now(): Date;
 }

@@ -33,8 +33,6 @@ export class StepError extends Error {
 export interface StepDeps {
   jobs: JobStore;
   clock: Clock;
-  /** Items per import batch. */
-  batchSize?: number;
 }
 
 export async function requireJob(deps: StepDeps, kind: JobKind, input: StepInput): Promise<Job> {
@@ -120,31 +118,3 @@ export async function markFailed(
   });
   return { status: failed?.status ?? (await deps.jobs.get(key))?.status ?? 'missing' };
 }
-
-function planBatches(totalItems: number, batchSize: number): BatchRange[] {
-  const batches: BatchRange[] = [];
-  for (let start = 0; start < totalItems; start += batchSize) {
-    batches.push({ start, end: Math.min(totalItems, start + batchSize) });
-  }
-  return batches;
-}
-
-export const importSteps = {
-  validate: async (deps: StepDeps, input: StepInput) => {
-    const job = await start(deps, 'import', input, 'validate');
-    return { totalItems: job.totalItems };
-  },
-  plan: async (deps: StepDeps, input: StepInput) => {
-    const job = await record(deps, 'import', input, 'plan');
-    return { batches: planBatches(job.totalItems, deps.batchSize ?? 100) };
-  },
-  importBatch: async (deps: StepDeps, input: StepInput & { batch: BatchRange }) => {
-    await record(deps, 'import', input, `import_batch:${input.batch.start}-${input.batch.end}`);
-    return { imported: input.batch.end - input.batch.start };
-  },
-  finalize: async (deps: StepDeps, input: StepInput) => {
-    const job = await complete(deps, 'import', input, 'finalize');
-    return { status: job.status };
-  },
-  markFailed: (deps: StepDeps, input: FailureInput) => markFailed(deps, 'import', input),
-};

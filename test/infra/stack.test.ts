@@ -216,7 +216,7 @@ describe('the stack', () => {
     const importMachine = machines.find((m) => 'ImportBatches' in m.States)!;
     const map = importMachine.States.ImportBatches!;
     assert.equal(map.Type, 'Map');
-    assert.equal(map.MaxConcurrency, 4);
+    assert.equal(map.MaxConcurrency, 1, 'batches run in plan order, one at a time');
     assert.ok((map.Catch as { Next: string }[]).some((c) => c.Next === 'ImportMarkFailed'));
   });
 

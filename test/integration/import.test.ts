@@ -1,6 +1,7 @@
 // Import end to end through the local cloud over HTTP: export from one user, import into another and back with
 // each strategy, tldw_server 1.0 and 1.1 chatbooks, refusals that write nothing, and isolation.
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -129,7 +130,8 @@ async function exportAll(user: string, name: string): Promise<Buffer> {
 }
 
 before(async () => {
-  cloud = await startTestCloud();
+  // Small batches, so an import of the small seed runs as several ImportBatch steps.
+  cloud = await startTestCloud({ functionEnvironment: { IMPORT_BATCH_SIZE: '25' } });
   const local = localLibraryStore(endpointsOf(cloud));
   library = local.store;
   closeLibrary = local.close;
@@ -244,6 +246,82 @@ describe('import into another user, strategy by strategy', () => {
       (afterOverwrite.content as { content: string }).content,
       (original?.content as { content: string }).content,
     );
+  });
+});
+
+describe('import as a job, through the workflow', () => {
+  async function waitForEnd(user: string, jobId: string): Promise<ImportJobView> {
+    for (let attempt = 0; attempt < 1200; attempt++) {
+      const job = (await (
+        await cloud.call(`/api/v1/chatbooks/import/jobs/${jobId}`, { user })
+      ).json()) as ImportJobView;
+      if (!['pending', 'in_progress'].includes(job.status)) return job;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`import ${jobId} did not finish`);
+  }
+
+  it('runs Validate, Plan, a batch per range in order, and Finalize, landing every item once', async () => {
+    const user = 'dave-import';
+    const uploadId = await upload(user, chatbook);
+    const response = await post('/api/v1/chatbooks/import', user, { upload_id: uploadId, async: true });
+    assert.equal(response.status, 202);
+    const started = (await response.json()) as ImportJobView;
+    assert.equal(started.status, 'pending');
+    const job = await waitForEnd(user, started.job_id);
+    assert.equal(job.status, 'completed', JSON.stringify(job));
+    assert.equal(job.counts.imported, seeded.items);
+    assert.equal(job.processed_items, seeded.items);
+    assert.deepEqual(await counts(user), seeded.counts);
+    const stored = (
+      await cloud.documents.send(
+        new GetCommand({
+          TableName: cloud.resources.jobsTable,
+          Key: { pk: `USER#${user}`, sk: `JOB#import#${started.job_id}` },
+        }),
+      )
+    ).Item as { events: { step: string; status: string }[] };
+    const batches = Math.ceil(seeded.items / 25);
+    assert.deepEqual(
+      stored.events.map((event) => event.step),
+      [
+        'request',
+        'validate',
+        'plan',
+        ...Array.from(
+          { length: batches },
+          (_, i) => `import_batch:${i * 25}-${Math.min(seeded.items, (i + 1) * 25)}`,
+        ),
+        'finalize',
+      ],
+    );
+    const characters = new Set((await allItems(user, 'character')).map((item) => item.id));
+    for (const conversation of await allItems(user, 'conversation')) {
+      const link = (conversation.content as { character_id?: unknown }).character_id;
+      if (link != null) assert.ok(characters.has(String(link)));
+    }
+  });
+
+  it('cancels a running import: no further batch runs, and it says how many items were processed', async () => {
+    const user = 'erin-import';
+    const uploadId = await upload(user, chatbook);
+    const started = (await (
+      await post('/api/v1/chatbooks/import', user, { upload_id: uploadId, async: true })
+    ).json()) as ImportJobView;
+    const cancel = await cloud.call(`/api/v1/chatbooks/import/jobs/${started.job_id}`, {
+      user,
+      method: 'DELETE',
+    });
+    assert.equal(cancel.status, 200);
+    assert.equal(((await cancel.json()) as ImportJobView).status, 'cancelled');
+    await cloud.idle();
+    const ended = (await (
+      await cloud.call(`/api/v1/chatbooks/import/jobs/${started.job_id}`, { user })
+    ).json()) as ImportJobView;
+    assert.equal(ended.status, 'cancelled');
+    const landed = Object.values(await counts(user)).reduce((sum, n) => sum + n, 0);
+    assert.ok(landed < seeded.items, `${landed} of ${seeded.items} landed`);
+    assert.equal((await report(user, started.job_id)).length, landed);
   });
 });
 

@@ -40,6 +40,12 @@ export interface OpenChatbookOptions {
   itemCacheBytes?: number;
   /** Size of the sequential reads of the validation pass and of entry streams. Default 4 MiB. */
   readAheadBytes?: number;
+  /**
+   * false skips the pass over every entry's data (CRC-32, inventory SHA-256): for a later reader of an archive
+   * already validated whole, whose bytes are pinned (an S3 ETag). Structure, manifest and paths are still
+   * checked, and every entry read is still CRC-checked.
+   */
+  verifyData?: boolean;
 }
 
 export interface ArchiveEntryInfo {
@@ -229,7 +235,7 @@ export async function openChatbook(
   let verifiedFiles = 0;
   let inventoryVerifiedFiles = 0;
   let uncompressedBytes = 0;
-  for (const entry of inOffsetOrder) {
+  for (const entry of options.verifyData === false ? [] : inOffsetOrder) {
     const index = entry.index;
     let dataStart = dataStarts[index]!;
     if (dataStart < 0) {

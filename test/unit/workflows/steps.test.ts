@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { JobStatus } from '../../../shared/jobs/job';
-import { complete, importSteps, start, StepError, type StepDeps } from '../../../shared/workflows/steps';
+import {
+  complete,
+  markFailed,
+  record,
+  start,
+  StepError,
+  type StepDeps,
+} from '../../../shared/workflows/steps';
 import { MemoryJobStore } from '../../support/memory-job-store';
 
 const clock = { now: () => new Date('2026-01-01T00:00:00Z') };
@@ -25,7 +32,7 @@ async function seed(kind: 'export' | 'import', status: JobStatus, totalItems = 0
 
 beforeEach(() => {
   store = new MemoryJobStore();
-  deps = { jobs: store, clock, batchSize: 100 };
+  deps = { jobs: store, clock };
 });
 
 describe('job lifecycle steps', () => {
@@ -58,7 +65,7 @@ describe('job lifecycle steps', () => {
 
   it('say a missing job is missing', async () => {
     await assert.rejects(
-      importSteps.plan(deps, key),
+      record(deps, 'import', key, 'plan'),
       (e: unknown) => e instanceof StepError && e.name === 'Chatbooks.JobNotFound',
     );
   });
@@ -67,7 +74,7 @@ describe('job lifecycle steps', () => {
 describe('MarkFailed', () => {
   it('records a message a person can act on, never the raw cause', async () => {
     await seed('import', 'in_progress');
-    const result = await importSteps.markFailed(deps, {
+    const result = await markFailed(deps, 'import', {
       ...key,
       error: { Error: 'Chatbooks.Transient', Cause: 'secret stack' },
     });
@@ -80,7 +87,7 @@ describe('MarkFailed', () => {
 
   it('names the job id for unknown failures', async () => {
     await seed('import', 'pending');
-    await importSteps.markFailed(deps, { ...key, error: { Error: 'TypeError', Cause: 'x' } });
+    await markFailed(deps, 'import', { ...key, error: { Error: 'TypeError', Cause: 'x' } });
     const job = await store.get({ ...key, kind: 'import' });
     assert.equal(job?.errorCode, 'internal');
     assert.match(job.errorMessage ?? '', /job id j1/);
@@ -89,37 +96,16 @@ describe('MarkFailed', () => {
   it('leaves a cancelled job cancelled and tolerates keys that are not strings', async () => {
     await seed('import', 'cancelled');
     assert.deepEqual(
-      await importSteps.markFailed(deps, { ...key, error: { Error: 'Chatbooks.JobNotRunnable' } }),
+      await markFailed(deps, 'import', { ...key, error: { Error: 'Chatbooks.JobNotRunnable' } }),
       {
         status: 'cancelled',
       },
     );
-    assert.deepEqual(await importSteps.markFailed(deps, { ...key, error: { Error: 'States.Timeout' } }), {
+    assert.deepEqual(await markFailed(deps, 'import', { ...key, error: { Error: 'States.Timeout' } }), {
       status: 'cancelled',
     });
-    assert.deepEqual(await importSteps.markFailed(deps, { userId: 42, jobId: null }), {
+    assert.deepEqual(await markFailed(deps, 'import', { userId: 42, jobId: null }), {
       status: 'unrecorded',
     });
   });
-});
-
-describe('import Plan', () => {
-  for (const [total, expected] of [
-    [0, []],
-    [1, [{ start: 0, end: 1 }]],
-    [100, [{ start: 0, end: 100 }]],
-    [
-      201,
-      [
-        { start: 0, end: 100 },
-        { start: 100, end: 200 },
-        { start: 200, end: 201 },
-      ],
-    ],
-  ] as const) {
-    it(`splits ${total} items into batches of at most 100`, async () => {
-      await seed('import', 'in_progress', total);
-      assert.deepEqual(await importSteps.plan(deps, key), { batches: expected });
-    });
-  }
 });

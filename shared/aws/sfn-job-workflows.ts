@@ -4,17 +4,19 @@ import {
   StopExecutionCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import type { ExportWorkflows } from '../exports/ports';
+import type { JobWorkflows } from '../jobs/job';
 
-/** The export state machine through Step Functions; executions are named by job id, so a start is idempotent. */
-export class SfnExportWorkflows implements ExportWorkflows {
+/** A job's state machine through Step Functions; executions are named by job id, so a start is idempotent. */
+export class SfnJobWorkflows implements JobWorkflows {
   constructor(
     private readonly sfn: SFNClient,
     private readonly stateMachineArn: string,
+    /** `export` or `import`: execution names read `<kind>-<job id>`. */
+    private readonly kind: string,
   ) {}
 
-  async startExport(input: { userId: string; jobId: string }): Promise<string> {
-    const name = `export-${input.jobId}`;
+  async start(input: { userId: string; jobId: string }): Promise<string> {
+    const name = `${this.kind}-${input.jobId}`;
     try {
       const result = await this.sfn.send(
         new StartExecutionCommand({
