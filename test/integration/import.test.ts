@@ -297,8 +297,8 @@ describe('import as a job, through the workflow', () => {
     );
     const characters = new Set((await allItems(user, 'character')).map((item) => item.id));
     for (const conversation of await allItems(user, 'conversation')) {
-      const link = (conversation.content as { character_id?: unknown }).character_id;
-      if (link != null) assert.ok(characters.has(String(link)));
+      const link = (conversation.content as { character_id?: string | null }).character_id;
+      if (link != null) assert.ok(characters.has(link));
     }
   });
 
