@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import { ValidationError } from '../../shared/errors';
 import type { HttpEvent } from '../../shared/http/handler';
+import { jobListQuerySchema, jobPathSchema } from '../../shared/http/job-parameters';
 import { httpRoute, json, parseBody, parseParameters, routeTable } from '../../shared/http/handler';
 import { importRequestSchema, toImportSpec } from '../../shared/imports/import-request';
-import { JOB_STATUSES } from '../../shared/jobs/job';
 import { multipartBoundary, parseMultipart } from '../../shared/http/multipart';
 import { importServicesFromEnv } from '../../shared/imports/import-deps';
 import { uploadRequestSchema } from '../../shared/imports/upload-service';
@@ -14,12 +14,6 @@ const { uploads, previews, imports } = importServicesFromEnv();
 const PREFIX = '/api/v1/chatbooks';
 
 const previewRequest = z.object({ upload_id: z.string().min(1).max(100) }).strict();
-const jobPath = z.object({ job_id: z.string().min(1).max(200) });
-const jobListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(2048).optional(),
-  status: z.enum(JOB_STATUSES, { error: `status must be one of ${JOB_STATUSES.join(', ')}` }).optional(),
-});
 const reportQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
   cursor: z.string().max(2048).optional(),
@@ -68,19 +62,19 @@ export const handler = routeTable({
     return json(sync ? 201 : 202, job, { location: `${PREFIX}/import/jobs/${job.job_id}` });
   }),
   [`GET ${PREFIX}/import/jobs`]: httpRoute({}, async ({ auth, query }) => {
-    return json(200, await imports.list(auth.userId, parseParameters(jobListQuery, query, 'query')));
+    return json(200, await imports.list(auth.userId, parseParameters(jobListQuerySchema, query, 'query')));
   }),
   [`GET ${PREFIX}/import/jobs/{job_id}`]: httpRoute({}, async ({ auth, pathParameters }) => {
-    const { job_id } = parseParameters(jobPath, pathParameters, 'path');
+    const { job_id } = parseParameters(jobPathSchema, pathParameters, 'path');
     return json(200, await imports.get(auth.userId, job_id));
   }),
   [`GET ${PREFIX}/import/jobs/{job_id}/report`]: httpRoute({}, async ({ auth, pathParameters, query }) => {
-    const { job_id } = parseParameters(jobPath, pathParameters, 'path');
+    const { job_id } = parseParameters(jobPathSchema, pathParameters, 'path');
     const { limit, cursor } = parseParameters(reportQuery, query, 'query');
     return json(200, await imports.report(auth.userId, job_id, limit, cursor));
   }),
   [`DELETE ${PREFIX}/import/jobs/{job_id}`]: httpRoute({}, async ({ auth, pathParameters }) => {
-    const { job_id } = parseParameters(jobPath, pathParameters, 'path');
+    const { job_id } = parseParameters(jobPathSchema, pathParameters, 'path');
     return json(200, await imports.cancel(auth.userId, job_id));
   }),
 });

@@ -7,17 +7,9 @@ import { S3ExportObjects } from '../../shared/aws/s3-export-objects';
 import { nonEmpty, readEnv } from '../../shared/config/env';
 import { DEFAULT_EXPORT_CONFIG } from '../../shared/exports/export-service';
 import { exportSteps, type ExportStepDeps } from '../../shared/exports/export-steps';
-import type { LibraryStore } from '../../shared/library/library';
-import { baseStepDeps, failureInput, stepInput, workflowHandler } from './step-handler';
+import { baseStepDeps, failureInput, notGranted, stepInput, workflowHandler } from './step-handler';
 
 let deps: ExportStepDeps | undefined;
-
-/** Stands in for the library in steps that have no access to it: any use is a deployment error. */
-const libraryNotGranted = new Proxy({} as LibraryStore, {
-  get: () => {
-    throw new Error('This step has no LIBRARY_TABLE: it is not granted the library.');
-  },
-});
 
 function exportDeps(): ExportStepDeps {
   if (!deps) {
@@ -31,7 +23,7 @@ function exportDeps(): ExportStepDeps {
       ...baseStepDeps(),
       library: env.LIBRARY_TABLE
         ? new DynamoLibraryStore(documentClient(), env.LIBRARY_TABLE, s3Client(), env.BUCKET_NAME)
-        : libraryNotGranted,
+        : notGranted('LIBRARY_TABLE'),
       objects: new S3ExportObjects(s3Client(), env.BUCKET_NAME),
       config: { ...DEFAULT_EXPORT_CONFIG, retentionHours: env.EXPORT_RETENTION_HOURS },
     };

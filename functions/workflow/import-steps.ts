@@ -8,19 +8,7 @@ import { S3UploadObjects } from '../../shared/aws/s3-upload-objects';
 import { nonEmpty, readEnv } from '../../shared/config/env';
 import { importSteps, type ImportStepDeps } from '../../shared/imports/import-steps';
 import { markFailed } from '../../shared/workflows/steps';
-import { baseStepDeps, failureInput, stepInput, workflowHandler } from './step-handler';
-
-/** Stands in for what a step is not granted (the library, the bucket): any use is a deployment error. */
-function notGranted(what: string): never {
-  return new Proxy(
-    {},
-    {
-      get: () => {
-        throw new Error(`This step has no ${what}: it is not granted it.`);
-      },
-    },
-  ) as never;
-}
+import { baseStepDeps, failureInput, notGranted, stepInput, workflowHandler } from './step-handler';
 
 let deps: ImportStepDeps | undefined;
 

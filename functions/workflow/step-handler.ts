@@ -66,3 +66,15 @@ export function workflowHandler<S extends z.ZodType, D extends StepDeps = StepDe
     }
   };
 }
+
+/** Stands in for what a step is not granted (the library, the bucket): any use of it is a deployment error. */
+export function notGranted(what: string): never {
+  return new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error(`This step has no ${what}: it is not granted it.`);
+      },
+    },
+  ) as never;
+}

@@ -13,7 +13,15 @@ import {
   TooLargeError,
   ValidationError,
 } from '../errors';
-import type { Clock, Job, JobKey, JobListQuery, JobStatus, JobStore } from '../jobs/job';
+import {
+  UUID_PATTERN,
+  type Clock,
+  type Job,
+  type JobKey,
+  type JobListQuery,
+  type JobStatus,
+  type JobStore,
+} from '../jobs/job';
 import type { LibraryStore } from '../library/library';
 import { buildExportArchive } from './archive';
 import type { ExportSpec } from './export-request';
@@ -52,7 +60,6 @@ export interface ExportDeps {
 }
 
 export const DOWNLOAD_PATH = '/api/v1/chatbooks/download';
-const JOB_ID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/i;
 
 /** S3 keys of one export: the archive (exports/, downloadable) and its plan (temp/, removed at the end). */
 export function exportKeys(userId: string, jobId: string, fileName: string) {
@@ -252,7 +259,7 @@ export class ExportService {
     jobId: string,
     share: { exp?: string | undefined; token?: string | undefined },
   ): Promise<{ location: string }> {
-    if (!JOB_ID.test(jobId)) {
+    if (!UUID_PATTERN.test(jobId)) {
       throw new ValidationError(
         'invalid_job_id',
         'Invalid job ID format: a job id is a UUID such as the one POST /export returned.',
@@ -327,7 +334,9 @@ export class ExportService {
   }
 
   private async require(userId: string, jobId: string): Promise<Job> {
-    const job = JOB_ID.test(jobId) ? await this.deps.jobs.get({ userId, kind: 'export', jobId }) : undefined;
+    const job = UUID_PATTERN.test(jobId)
+      ? await this.deps.jobs.get({ userId, kind: 'export', jobId })
+      : undefined;
     if (!job) {
       throw new NotFoundError(
         'job_not_found',

@@ -9,6 +9,7 @@ import { isContentType, mediaTypeOf, type ContentType } from '../chatbook/layout
 import type { ChatbookArchive } from '../chatbook/reader';
 import type { ItemByType } from '../chatbook/schema/items';
 import { tagsOf, titleOf } from '../library/item-fields';
+import { isValidItemId } from '../library/library-service';
 import type { LibraryFile, LibraryItem, LibraryStore, Provenance } from '../library/library';
 import { normalizeTitle } from './identity';
 import type { ImportRecord, ImportRecords } from './records';
@@ -313,7 +314,10 @@ async function importOne(
     const contentId = (decision.content as Json).id;
     // An embedding is named after its media (media:<id>); everything else gets an id of this import.
     const targetId =
-      item.type === 'embedding' && typeof contentId === 'string' && contentId.startsWith('media:')
+      item.type === 'embedding' &&
+      typeof contentId === 'string' &&
+      contentId.startsWith('media:') &&
+      isValidItemId('embedding', contentId)
         ? contentId
         : importedItemId(env.jobId, item.type, item.sourceId);
     const stored = await storeFiles(archive, env, item.type, targetId, { ...decision.content, id: targetId });

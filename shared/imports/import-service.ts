@@ -6,13 +6,22 @@ import { randomUUID } from 'node:crypto';
 import { openChatbook, type ChatbookArchive } from '../chatbook/reader';
 import { ConflictError, NotFoundError, TooLargeError, UnprocessableError } from '../errors';
 import type { AuthContext } from '../http/auth';
-import type { Clock, Job, JobKey, JobListQuery, JobStatus, JobStore, JobWorkflows } from '../jobs/job';
+import {
+  UUID_PATTERN,
+  type Clock,
+  type Job,
+  type JobKey,
+  type JobListQuery,
+  type JobStatus,
+  type JobStore,
+  type JobWorkflows,
+} from '../jobs/job';
 import type { LibraryStore } from '../library/library';
 import { TIER_LIMITS } from '../quotas/tiers';
 import { importItems, LibraryIdentities, planImport, type ImportOptions } from './import-items';
 import type { ImportSpec } from './import-request';
 import type { UploadObjects } from './ports';
-import type { ImportRecord, ImportRecords } from './records';
+import { allRecords, type ImportRecord, type ImportRecords } from './records';
 import type { UploadService } from './upload-service';
 
 export interface ImportConfig {
@@ -38,7 +47,6 @@ export interface ImportDeps {
 }
 
 const OUTCOMES = ['imported', 'skipped', 'renamed', 'merged', 'overwritten', 'failed'] as const;
-const JOB_ID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
 
 export interface ImportJobView {
   job_id: string;
@@ -262,25 +270,16 @@ export class ImportService {
     if (cancelled.executionArn) {
       await this.deps.workflows.stop(cancelled.executionArn, 'Cancelled by the user.').catch(() => undefined);
     }
-    const records = await this.allRecords(userId, jobId);
+    const records = await allRecords(this.deps.records, userId, jobId);
     const outcomes = countOutcomes(records);
     await this.deps.jobs.update(key, ['cancelled'], { outcomes, processedItems: records.length });
     return this.view({ ...cancelled, outcomes, processedItems: records.length });
   }
 
-  private async allRecords(userId: string, jobId: string): Promise<ImportRecord[]> {
-    const all: ImportRecord[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.deps.records.list(userId, jobId, 1000, cursor);
-      all.push(...page.records);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return all;
-  }
-
   private async require(userId: string, jobId: string): Promise<Job> {
-    const job = JOB_ID.test(jobId) ? await this.deps.jobs.get({ userId, kind: 'import', jobId }) : undefined;
+    const job = UUID_PATTERN.test(jobId)
+      ? await this.deps.jobs.get({ userId, kind: 'import', jobId })
+      : undefined;
     if (!job) {
       throw new NotFoundError(
         'job_not_found',

@@ -24,7 +24,7 @@ import { importItems, LibraryIdentities, planImport, type ImportOptions } from '
 import type { ImportSpec } from './import-request';
 import { countOutcomes } from './import-service';
 import type { UploadObjects } from './ports';
-import type { ImportRecord, ImportRecords } from './records';
+import { allRecords, type ImportRecords } from './records';
 
 export interface ImportStepDeps extends StepDeps {
   library: LibraryStore;
@@ -74,17 +74,6 @@ async function failWith(deps: ImportStepDeps, key: JobKey, error: DomainError): 
     errorMessage: error.message,
   });
   throw new StepError('Chatbooks.JobNotRunnable', `The import was refused: ${error.code}`);
-}
-
-async function allRecords(deps: ImportStepDeps, userId: string, jobId: string): Promise<ImportRecord[]> {
-  const all: ImportRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.records.list(userId, jobId, 1000, cursor);
-    all.push(...page.records);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return all;
 }
 
 export const importSteps = {
@@ -159,7 +148,7 @@ export const importSteps = {
 
   finalize: async (deps: ImportStepDeps, input: StepInput) => {
     const before = await requireJob(deps, 'import', input);
-    const records = await allRecords(deps, input.userId, input.jobId);
+    const records = await allRecords(deps.records, input.userId, input.jobId);
     if (before.status === 'in_progress') {
       await deps.jobs.update({ ...input, kind: 'import' }, ['in_progress'], {
         outcomes: countOutcomes(records),

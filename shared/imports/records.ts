@@ -33,3 +33,19 @@ export interface ImportRecords {
   put(userId: string, jobId: string, record: ImportRecord): Promise<boolean>;
   list(userId: string, jobId: string, limit: number, cursor?: string): Promise<ImportRecordPage>;
 }
+
+/** Every record of a job, page by page. */
+export async function allRecords(
+  records: ImportRecords,
+  userId: string,
+  jobId: string,
+): Promise<ImportRecord[]> {
+  const all: ImportRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await records.list(userId, jobId, 1000, cursor);
+    all.push(...page.records);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}

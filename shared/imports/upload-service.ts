@@ -8,11 +8,10 @@ import { z } from 'zod';
 import { userPrefix } from '../aws/object-classes';
 import { NotFoundError, TooLargeError, ValidationError } from '../errors';
 import type { AuthContext } from '../http/auth';
-import type { Clock } from '../jobs/job';
+import { UUID_PATTERN, type Clock } from '../jobs/job';
 import { TIER_LIMITS } from '../quotas/tiers';
 import type { UploadObjects } from './ports';
 
-const UPLOAD_ID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
 /** API Gateway hands a Lambda at most 6 MB, base64 included: larger archives go through the presigned POST. */
 export const INLINE_UPLOAD_MAX_BYTES = 4 * 1024 * 1024;
 const PRESIGN_SECONDS = 15 * 60;
@@ -93,7 +92,7 @@ export class UploadService {
 
   /** The upload's key and size, after checking it exists for this user and fits the tier. */
   async require(auth: AuthContext, uploadId: string): Promise<{ key: string; sizeBytes: number }> {
-    const key = UPLOAD_ID.test(uploadId) ? uploadKey(auth.userId, uploadId) : undefined;
+    const key = UUID_PATTERN.test(uploadId) ? uploadKey(auth.userId, uploadId) : undefined;
     const sizeBytes = key ? await this.objects.sizeOf(key) : undefined;
     if (!key || sizeBytes === undefined) {
       throw new NotFoundError(

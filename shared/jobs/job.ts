@@ -3,6 +3,9 @@
  * pending -> in_progress -> completed | failed | cancelled; a completed export later becomes expired.
  */
 export const JOB_KINDS = ['export', 'import'] as const;
+
+/** Job and upload ids are random UUIDs; anything else is refused before it reaches a key. */
+export const UUID_PATTERN = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/i;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = [

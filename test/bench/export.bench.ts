@@ -69,10 +69,10 @@ import {
   archiveFileName,
   DEFAULT_EXPORT_CONFIG,
   exportKeys,
-  writeArchive,
   type ExportJobView,
 } from '../../shared/exports/export-service';
-import { MANIFEST_BUDGET_BYTES, planExport } from '../../shared/exports/plan';
+import { exportSteps } from '../../shared/exports/export-steps';
+import { MANIFEST_BUDGET_BYTES } from '../../shared/exports/plan';
 import { systemClock, type Job } from '../../shared/jobs/job';
 import { childCommand } from './child';
 
@@ -295,13 +295,22 @@ interface StepConfig {
   jobsTable: string;
   userId: string;
   body: ExportBody;
+  phase: 'prepare' | 'archive';
+  /** The job Prepare created (archive phase). */
+  jobId?: string;
+}
+
+interface PrepareResult {
+  jobId: string;
+  planSeconds: number;
+  rssKb: number;
 }
 
 interface StepResult {
   planSeconds: number;
   seconds: number;
   cpuSeconds: number;
-  /** Peak RSS through planning, before the archive is written. */
+  /** Peak RSS of the Prepare step's own process (planning). */
   rssBeforeKb: number;
   rssKb: number;
   items: number;
@@ -310,7 +319,11 @@ interface StepResult {
   sha256: string;
 }
 
-/** Plans the export and runs writeArchive with the real adapters on the local cloud's emulators. */
+/**
+ * The export workflow's steps as Lambdas run them, each in its own process with the real adapters on the local
+ * cloud's emulators: `prepare` creates the pending job and runs Prepare (plan into S3); `archive` runs Archive
+ * (reads the plan, streams the chatbook into a multipart upload). Each reports its own peak RSS.
+ */
 async function archiveStepChild(config: StepConfig): Promise<void> {
   const clientConfig = { region: config.region, credentials: config.credentials };
   const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: config.dynamodbEndpoint });
@@ -324,74 +337,66 @@ async function archiveStepChild(config: StepConfig): Promise<void> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  const library = new DynamoLibraryStore(documents, config.libraryTable, s3, config.bucket);
-  const objects = new S3ExportObjects(s3, config.bucket);
   const jobs = new DynamoJobStore(documents, config.jobsTable);
+  const deps = {
+    jobs,
+    clock: systemClock,
+    library: new DynamoLibraryStore(documents, config.libraryTable, s3, config.bucket),
+    objects: new S3ExportObjects(s3, config.bucket),
+    config: DEFAULT_EXPORT_CONFIG,
+  };
   const spec = toExportSpec(exportRequestSchema.parse(config.body));
-
-  const planStarted = performance.now();
-  const plan = await planExport(library, config.userId, spec);
-  const planSeconds = (performance.now() - planStarted) / 1000;
-  const now = new Date().toISOString();
-  const jobId = randomUUID();
-  const fileName = archiveFileName(spec.name);
-  const job: Job = {
-    userId: config.userId,
-    jobId,
-    kind: 'export',
-    status: 'in_progress',
-    name: spec.name,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: now,
-    totalItems: plan.totalItems,
-    processedItems: 0,
-    totalBytes: plan.totalBytes,
-    processedBytes: 0,
-    events: [{ at: now, step: 'bench', status: 'in_progress' }],
-    request: spec as unknown as Record<string, unknown>,
-    archive: {
-      key: exportKeys(config.userId, jobId, fileName).archive,
-      fileName,
-      formatVersion: spec.formatVersion,
-    },
-  };
-  await jobs.create(job);
-
-  const rssBeforeKb = process.resourceUsage().maxRSS;
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const written = await writeArchive(
-    { jobs, library, objects, clock: systemClock, config: DEFAULT_EXPORT_CONFIG },
-    job,
-    spec,
-    plan,
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  await jobs.transition(
-    { userId: config.userId, kind: 'export', jobId },
-    ['in_progress'],
-    'completed',
-    'bench',
-    {
-      completedAt: new Date().toISOString(),
-      processedItems: written.processedItems,
-      processedBytes: written.processedBytes,
-      archive: written.archive,
-    },
-  );
-  const result: StepResult = {
-    planSeconds,
-    seconds,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    rssBeforeKb,
-    rssKb: process.resourceUsage().maxRSS,
-    items: written.processedItems,
-    processedBytes: written.processedBytes,
-    archiveBytes: written.archive.sizeBytes ?? 0,
-    sha256: written.archive.sha256 ?? '',
-  };
+  let result: StepResult | PrepareResult;
+  if (config.phase === 'prepare') {
+    const now = new Date().toISOString();
+    const jobId = randomUUID();
+    const fileName = archiveFileName(spec.name);
+    const job: Job = {
+      userId: config.userId,
+      jobId,
+      kind: 'export',
+      status: 'pending',
+      name: spec.name,
+      createdAt: now,
+      updatedAt: now,
+      totalItems: 0,
+      processedItems: 0,
+      events: [{ at: now, step: 'bench', status: 'pending' }],
+      request: spec as unknown as Record<string, unknown>,
+      archive: {
+        key: exportKeys(config.userId, jobId, fileName).archive,
+        fileName,
+        formatVersion: spec.formatVersion,
+      },
+    };
+    await jobs.create(job);
+    const started = performance.now();
+    await exportSteps.prepare(deps, { userId: config.userId, jobId });
+    result = {
+      jobId,
+      planSeconds: (performance.now() - started) / 1000,
+      rssKb: process.resourceUsage().maxRSS,
+    };
+  } else {
+    const input = { userId: config.userId, jobId: config.jobId ?? '' };
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    await exportSteps.archive(deps, input);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const done = await jobs.get({ ...input, kind: 'export' });
+    result = {
+      planSeconds: 0,
+      seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      rssBeforeKb: 0,
+      rssKb: process.resourceUsage().maxRSS,
+      items: done?.processedItems ?? 0,
+      processedBytes: done?.processedBytes ?? 0,
+      archiveBytes: done?.archive?.sizeBytes ?? 0,
+      sha256: done?.archive?.sha256 ?? '',
+    };
+  }
   documents.destroy();
   dynamodb.destroy();
   s3.destroy();
@@ -901,13 +906,20 @@ async function main(): Promise<void> {
         jobsTable: cloud.info.resources.jobsTable,
         userId: BENCH_USER,
         body: run.part.body,
+        phase: 'prepare',
       };
       try {
+        const prepared = await runChild<PrepareResult>(['--archive-step', JSON.stringify(config)]);
         const before = await cloud.mark();
-        const step = await runChild<StepResult>(
-          ['--archive-step', JSON.stringify(config)],
-          profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [],
+        const archived = await runChild<StepResult>(
+          ['--archive-step', JSON.stringify({ ...config, phase: 'archive', jobId: prepared.jobId })],
+          [
+            ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []),
+            // e.g. BENCH_NODE_ARGS=--max-semi-space-size=4 to try V8 settings on the archive step.
+            ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+          ],
         );
+        const step = { ...archived, planSeconds: prepared.planSeconds, rssBeforeKb: prepared.rssKb };
         const after = await cloud.usage();
         run.step = {
           ...step,
@@ -917,7 +929,7 @@ async function main(): Promise<void> {
         log(
           `  planned in ${step.planSeconds.toFixed(1)} s, wrote ${step.items} items, ` +
             `${(step.archiveBytes / MB).toFixed(1)} MB in ${step.seconds.toFixed(1)} s; peak RSS ` +
-            `${(step.rssKb / 1024).toFixed(0)} MB (${(step.rssBeforeKb / 1024).toFixed(0)} MB through planning); own CPU ${step.cpuSeconds.toFixed(1)} s, emulators' CPU ` +
+            `${(step.rssKb / 1024).toFixed(0)} MB (Prepare, in its own process: ${(step.rssBeforeKb / 1024).toFixed(0)} MB); own CPU ${step.cpuSeconds.toFixed(1)} s, emulators' CPU ` +
             `${run.step.emulatorCpuSeconds.toFixed(1)} s (cloud peak RSS meanwhile ${run.step.emulatorPeakMb.toFixed(0)} MB); ` +
             `load ${load()}${profileDir ? `; CPU profile in ${resolve(profileDir)}` : ''}`,
         );
