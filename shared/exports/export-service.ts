@@ -23,6 +23,7 @@ import {
   type JobStore,
 } from '../jobs/job';
 import type { LibraryStore } from '../library/library';
+import { cancelJob, createAndStart } from '../jobs/job-lifecycle';
 import { buildExportArchive } from './archive';
 import type { ExportSpec } from './export-request';
 import { planExport, type ExportPlan } from './plan';
@@ -189,22 +190,8 @@ export class ExportService {
     }
   }
 
-  private async startWorkflow(userId: string, spec: ExportSpec, plan: ExportPlan): Promise<Job> {
-    const job = this.newJob(userId, spec, plan, 'pending');
-    await this.deps.jobs.create(job);
-    const key: JobKey = { userId, kind: 'export', jobId: job.jobId };
-    try {
-      const executionArn = await this.deps.workflows.start({ userId, jobId: job.jobId });
-      await this.deps.jobs.update(key, ['pending', 'in_progress'], { executionArn });
-      return { ...job, executionArn };
-    } catch (error) {
-      await this.deps.jobs.transition(key, ['pending'], 'failed', 'start_workflow', {
-        completedAt: this.deps.clock.now().toISOString(),
-        errorCode: 'workflow_unavailable',
-        errorMessage: 'The export could not be started. Try again in a minute.',
-      });
-      throw error;
-    }
+  private startWorkflow(userId: string, spec: ExportSpec, plan: ExportPlan): Promise<Job> {
+    return createAndStart(this.deps, this.newJob(userId, spec, plan, 'pending'));
   }
 
   async list(
@@ -226,26 +213,9 @@ export class ExportService {
   async cancel(userId: string, jobId: string): Promise<ExportJobView> {
     const current = await this.require(userId, jobId);
     const key: JobKey = { userId, kind: 'export', jobId };
-    const cancelled = await this.deps.jobs.transition(
-      key,
-      ['pending', 'in_progress'],
-      'cancelled',
-      'cancel',
-      {
-        completedAt: this.deps.clock.now().toISOString(),
-      },
+    const cancelled = await cancelJob(this.deps, key, current, (job) =>
+      job.status === 'completed' ? ' Its archive expires on its own; download it or let it go.' : '',
     );
-    if (!cancelled) {
-      const latest = (await this.deps.jobs.get(key)) ?? current;
-      throw new ConflictError(
-        'job_finished',
-        `The export is already ${latest.status}; only pending or running exports can be cancelled.${latest.status === 'completed' ? ' Its archive expires on its own; download it or let it go.' : ''}`,
-        { details: { status: latest.status } },
-      );
-    }
-    if (cancelled.executionArn) {
-      await this.deps.workflows.stop(cancelled.executionArn, 'Cancelled by the user.').catch(() => undefined);
-    }
     await releaseArchive(this.deps.objects, cancelled);
     return this.view(cancelled);
   }

@@ -7,6 +7,7 @@ import { DomainError } from '../errors';
 import type { Job, JobKey } from '../jobs/job';
 import {
   complete,
+  refuse,
   markFailed,
   record,
   requireJob,
@@ -32,16 +33,6 @@ function planKeyOf(job: Job): string {
   return exportKeys(job.userId, job.jobId, job.archive?.fileName ?? '').plan;
 }
 
-/** A domain refusal inside a step (e.g. every selected item was deleted): the job fails with its message. */
-async function failWith(deps: ExportStepDeps, key: JobKey, error: DomainError): Promise<never> {
-  await deps.jobs.transition(key, ['pending', 'in_progress'], 'failed', 'refused', {
-    completedAt: deps.clock.now().toISOString(),
-    errorCode: error.code,
-    errorMessage: error.message,
-  });
-  throw new StepError('Chatbooks.JobNotRunnable', `The export was refused: ${error.code}`);
-}
-
 export const exportSteps = {
   prepare: async (deps: ExportStepDeps, input: StepInput) => {
     const job = await start(deps, 'export', input, 'prepare');
@@ -50,7 +41,7 @@ export const exportSteps = {
     try {
       plan = await planExport(deps.library, input.userId, specOf(job));
     } catch (error) {
-      if (error instanceof DomainError) return failWith(deps, key, error);
+      if (error instanceof DomainError) return refuse(deps, 'export', input, error);
       throw error;
     }
     await deps.objects.putJson(planKeyOf(job), plan);
@@ -88,7 +79,7 @@ export const exportSteps = {
         await releaseArchive(deps.objects, (await deps.jobs.get(key)) ?? job);
         throw new StepError('Chatbooks.JobNotRunnable', 'The export stopped: it is no longer running.');
       }
-      if (error instanceof DomainError) return failWith(deps, key, error);
+      if (error instanceof DomainError) return refuse(deps, 'export', input, error);
       throw error;
     }
   },

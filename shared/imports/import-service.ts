@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { openChatbook, type ChatbookArchive } from '../chatbook/reader';
-import { ConflictError, NotFoundError, TooLargeError, UnprocessableError } from '../errors';
+import { NotFoundError, TooLargeError, UnprocessableError } from '../errors';
 import type { AuthContext } from '../http/auth';
 import {
   UUID_PATTERN,
@@ -17,6 +17,7 @@ import {
   type JobWorkflows,
 } from '../jobs/job';
 import type { LibraryStore } from '../library/library';
+import { cancelJob, createAndStart } from '../jobs/job-lifecycle';
 import { TIER_LIMITS } from '../quotas/tiers';
 import { importItems, LibraryIdentities, planImport, type ImportOptions } from './import-items';
 import type { ImportSpec } from './import-request';
@@ -199,20 +200,7 @@ export class ImportService {
       request: { ...spec, uploadKey, ...(etag ? { etag } : {}), tier: auth.tier },
       warnings: [...archive.warnings],
     };
-    await this.deps.jobs.create(job);
-    const key: JobKey = { userId: auth.userId, kind: 'import', jobId: job.jobId };
-    try {
-      const executionArn = await this.deps.workflows.start({ userId: auth.userId, jobId: job.jobId });
-      await this.deps.jobs.update(key, ['pending', 'in_progress'], { executionArn });
-      return { ...job, executionArn };
-    } catch (error) {
-      await this.deps.jobs.transition(key, ['pending'], 'failed', 'start_workflow', {
-        completedAt: this.deps.clock.now().toISOString(),
-        errorCode: 'workflow_unavailable',
-        errorMessage: 'The import could not be started. Try again in a minute.',
-      });
-      throw error;
-    }
+    return createAndStart(this.deps, job);
   }
 
   async list(
@@ -250,26 +238,12 @@ export class ImportService {
   async cancel(userId: string, jobId: string): Promise<ImportJobView> {
     const current = await this.require(userId, jobId);
     const key: JobKey = { userId, kind: 'import', jobId };
-    const cancelled = await this.deps.jobs.transition(
+    const cancelled = await cancelJob(
+      this.deps,
       key,
-      ['pending', 'in_progress'],
-      'cancelled',
-      'cancel',
-      {
-        completedAt: this.deps.clock.now().toISOString(),
-      },
+      current,
+      (job) => ` ${job.processedItems} item(s) were processed.`,
     );
-    if (!cancelled) {
-      const latest = (await this.deps.jobs.get(key)) ?? current;
-      throw new ConflictError(
-        'job_finished',
-        `The import is already ${latest.status}; only pending or running imports can be cancelled. ${latest.processedItems} item(s) were processed.`,
-        { details: { status: latest.status, processed_items: latest.processedItems } },
-      );
-    }
-    if (cancelled.executionArn) {
-      await this.deps.workflows.stop(cancelled.executionArn, 'Cancelled by the user.').catch(() => undefined);
-    }
     const records = await allRecords(this.deps.records, userId, jobId);
     const outcomes = countOutcomes(records);
     await this.deps.jobs.update(key, ['cancelled'], { outcomes, processedItems: records.length });

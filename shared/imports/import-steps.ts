@@ -12,6 +12,7 @@ import type { LibraryStore } from '../library/library';
 import { TIER_LIMITS } from '../quotas/tiers';
 import {
   complete,
+  refuse,
   record,
   requireJob,
   start,
@@ -66,16 +67,6 @@ async function openJobArchive(
   });
 }
 
-/** A refusal a person can act on (the archive changed, or fails validation): the job fails with its message. */
-async function failWith(deps: ImportStepDeps, key: JobKey, error: DomainError): Promise<never> {
-  await deps.jobs.transition(key, ['pending', 'in_progress'], 'failed', 'refused', {
-    completedAt: deps.clock.now().toISOString(),
-    errorCode: error.code,
-    errorMessage: error.message,
-  });
-  throw new StepError('Chatbooks.JobNotRunnable', `The import was refused: ${error.code}`);
-}
-
 export const importSteps = {
   validate: async (deps: ImportStepDeps, input: StepInput) => {
     const job = await start(deps, 'import', input, 'validate');
@@ -91,7 +82,7 @@ export const importSteps = {
         await archive.close();
       }
     } catch (error) {
-      if (error instanceof DomainError) return failWith(deps, key, error);
+      if (error instanceof DomainError) return refuse(deps, 'import', input, error);
       throw error;
     }
   },
@@ -114,7 +105,7 @@ export const importSteps = {
     try {
       archive = await openJobArchive(deps, spec, false);
     } catch (error) {
-      if (error instanceof DomainError) return failWith(deps, key, error);
+      if (error instanceof DomainError) return refuse(deps, 'import', input, error);
       throw error;
     }
     try {

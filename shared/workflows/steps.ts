@@ -1,3 +1,4 @@
+import type { DomainError } from '../errors';
 import type { Clock, Job, JobKind, JobStore } from '../jobs/job';
 
 /**
@@ -117,4 +118,22 @@ export async function markFailed(
       `The ${kind} failed unexpectedly. Start it again; if it fails again, contact support with job id ${jobId}.`,
   });
   return { status: failed?.status ?? (await deps.jobs.get(key))?.status ?? 'missing' };
+}
+
+/**
+ * A refusal a person can act on, met inside a step (the selection vanished, the upload changed or fails
+ * validation): the job fails with its own message, and the step stops the workflow without MarkFailed rewriting it.
+ */
+export async function refuse(
+  deps: StepDeps,
+  kind: JobKind,
+  input: StepInput,
+  error: DomainError,
+): Promise<never> {
+  await deps.jobs.transition({ ...input, kind }, ['pending', 'in_progress'], 'failed', 'refused', {
+    completedAt: deps.clock.now().toISOString(),
+    errorCode: error.code,
+    errorMessage: error.message,
+  });
+  throw new StepError('Chatbooks.JobNotRunnable', `The ${kind} was refused: ${error.code}`);
 }
