@@ -27,6 +27,9 @@ import { countOutcomes } from './import-service';
 import type { UploadObjects } from './ports';
 import { allRecords, type ImportRecords } from './records';
 
+/** Items between two progress writes (each write is also where a cancel is noticed). */
+const PROGRESS_EVERY_ITEMS = 10;
+
 export interface ImportStepDeps extends StepDeps {
   library: LibraryStore;
   records: ImportRecords;
@@ -125,8 +128,12 @@ export const importSteps = {
           source: { name: job.name, exportId: typeof exportId === 'string' ? exportId : null },
         },
         new LibraryIdentities(deps.library, input.userId, input.jobId),
-        // Progress after every item; a job that is no longer running (cancelled) stops the batch here.
-        () => deps.jobs.update(key, ['in_progress'], { processedItems: ++processed }),
+        // Progress every few items (and at the batch's end); a job no longer running (cancelled) stops it there.
+        () => {
+          processed += 1;
+          if ((processed - first) % PROGRESS_EVERY_ITEMS !== 0 && processed !== end) return true;
+          return deps.jobs.update(key, ['in_progress'], { processedItems: processed });
+        },
       );
       if (records.length < end - first) {
         throw new StepError('Chatbooks.JobNotRunnable', 'The import stopped: it is no longer running.');
