@@ -9,7 +9,6 @@ import {
   DomainError,
   ForbiddenError,
   GoneError,
-  NotFoundError,
   TooLargeError,
   ValidationError,
 } from '../errors';
@@ -23,7 +22,7 @@ import {
   type JobStore,
 } from '../jobs/job';
 import type { LibraryStore } from '../library/library';
-import { cancelJob, createAndStart } from '../jobs/job-lifecycle';
+import { cancelJob, createAndStart, requireOwnJob } from '../jobs/job-lifecycle';
 import { buildExportArchive } from './archive';
 import type { ExportSpec } from './export-request';
 import { planExport, type ExportPlan } from './plan';
@@ -303,17 +302,8 @@ export class ExportService {
     }
   }
 
-  private async require(userId: string, jobId: string): Promise<Job> {
-    const job = UUID_PATTERN.test(jobId)
-      ? await this.deps.jobs.get({ userId, kind: 'export', jobId })
-      : undefined;
-    if (!job) {
-      throw new NotFoundError(
-        'job_not_found',
-        `No export job ${jobId.slice(0, 64)} for you. List yours with GET /export/jobs.`,
-      );
-    }
-    return job;
+  private require(userId: string, jobId: string): Promise<Job> {
+    return requireOwnJob(this.deps.jobs, userId, 'export', jobId);
   }
 
   view(job: Job): ExportJobView {

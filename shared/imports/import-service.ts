@@ -4,10 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { openChatbook, type ChatbookArchive } from '../chatbook/reader';
-import { NotFoundError, TooLargeError, UnprocessableError } from '../errors';
+import { TooLargeError, UnprocessableError } from '../errors';
 import type { AuthContext } from '../http/auth';
 import {
-  UUID_PATTERN,
   type Clock,
   type Job,
   type JobKey,
@@ -17,7 +16,7 @@ import {
   type JobWorkflows,
 } from '../jobs/job';
 import type { LibraryStore } from '../library/library';
-import { cancelJob, createAndStart } from '../jobs/job-lifecycle';
+import { cancelJob, createAndStart, requireOwnJob } from '../jobs/job-lifecycle';
 import { TIER_LIMITS } from '../quotas/tiers';
 import { importItems, LibraryIdentities, planImport, type ImportOptions } from './import-items';
 import type { ImportSpec } from './import-request';
@@ -250,17 +249,8 @@ export class ImportService {
     return this.view({ ...cancelled, outcomes, processedItems: records.length });
   }
 
-  private async require(userId: string, jobId: string): Promise<Job> {
-    const job = UUID_PATTERN.test(jobId)
-      ? await this.deps.jobs.get({ userId, kind: 'import', jobId })
-      : undefined;
-    if (!job) {
-      throw new NotFoundError(
-        'job_not_found',
-        `No import job ${jobId.slice(0, 64)} for you. List yours with GET /import/jobs.`,
-      );
-    }
-    return job;
+  private require(userId: string, jobId: string): Promise<Job> {
+    return requireOwnJob(this.deps.jobs, userId, 'import', jobId);
   }
 
   view(job: Job): ImportJobView {

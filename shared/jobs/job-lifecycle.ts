@@ -1,6 +1,14 @@
 /** What export and import jobs share around their workflows: starting one, cancelling one. */
-import { ConflictError } from '../errors';
-import type { Clock, Job, JobKey, JobStore, JobWorkflows } from './job';
+import { ConflictError, NotFoundError } from '../errors';
+import {
+  UUID_PATTERN,
+  type Clock,
+  type Job,
+  type JobKey,
+  type JobKind,
+  type JobStore,
+  type JobWorkflows,
+} from './job';
 
 /**
  * Creates the pending job and starts its workflow, recording the execution. When the workflow cannot start, the
@@ -51,4 +59,21 @@ export async function cancelJob(
     await deps.workflows.stop(cancelled.executionArn, 'Cancelled by the user.').catch(() => undefined);
   }
   return cancelled;
+}
+
+/** The caller's job of that kind; anything else (a malformed id, another user's job) is the same 404. */
+export async function requireOwnJob(
+  jobs: JobStore,
+  userId: string,
+  kind: JobKind,
+  jobId: string,
+): Promise<Job> {
+  const job = UUID_PATTERN.test(jobId) ? await jobs.get({ userId, kind, jobId }) : undefined;
+  if (!job) {
+    throw new NotFoundError(
+      'job_not_found',
+      `No ${kind} job ${jobId.slice(0, 64)} for you. List yours with GET /${kind}/jobs.`,
+    );
+  }
+  return job;
 }
