@@ -14,10 +14,14 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const datasetArgs = args.filter((arg) => arg !== 'export');
-const wanted = (file: string): boolean =>
-  args.length === 0 || (file === 'export.bench.ts' ? args.includes('export') : datasetArgs.length > 0);
-const benches = ['writer.bench.ts', 'reader.bench.ts', 'export.bench.ts']
+const BY_NAME: Record<string, string> = { 'export.bench.ts': 'export', 'import.bench.ts': 'import' };
+const datasetArgs = args.filter((arg) => !Object.values(BY_NAME).includes(arg));
+const wanted = (file: string): boolean => {
+  if (args.length === 0) return true;
+  const name = BY_NAME[file];
+  return name ? args.includes(name) : datasetArgs.length > 0;
+};
+const benches = ['writer.bench.ts', 'reader.bench.ts', 'export.bench.ts', 'import.bench.ts']
   .filter(wanted)
   .map((file) => join(here, file))
   .filter((path) => existsSync(path));

@@ -1,0 +1,155 @@
+/**
+ * Import throughput through the local cloud over HTTP (`npm run bench -- import`): chatbooks of 10,000 and
+ * 100,000 small notes (items/s) and a media-heavy one (MB/s), each uploaded with the presigned POST and imported
+ * as a job (Validate → Plan → ImportBatch → Finalize), timed from the job's started_at to completed_at. Reports;
+ * never asserts a timing.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { itemPathFor } from '../../shared/chatbook/codec/item-codec';
+import { mediaFilePath } from '../../shared/chatbook/layout';
+import { writeChatbook, type ChatbookEntry } from '../../shared/chatbook/writer';
+import type { ImportJobView } from '../../shared/imports/import-service';
+import { startLocalCloud } from '../../infra/local/cloud';
+
+const MB = 1024 * 1024;
+const log = (line: string) => {
+  console.log(`[import] ${line}`);
+};
+
+async function toBuffer(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A chatbook of `count` small notes. */
+async function notesChatbook(count: number): Promise<Buffer> {
+  const items = Array.from({ length: count }, (_, i) => ({ id: `n${i}`, title: `Note ${i}` }));
+  const written = writeChatbook({
+    manifest: {
+      name: `${count} notes`,
+      description: 'bench',
+      content_items: items.map((item) => ({
+        ...item,
+        type: 'note',
+        file_path: itemPathFor('note', item.id),
+      })),
+    },
+    version: '1.1.0',
+    entries: (async function* (): AsyncGenerator<ChatbookEntry> {
+      await Promise.resolve();
+      for (const item of items) {
+        yield {
+          path: itemPathFor('note', item.id),
+          body: `---\nid: ${item.id}\ntitle: ${item.title}\n---\n\nSome text for note ${item.id}, long enough to look like one.\n`,
+          contentItemIds: [item.id],
+        };
+      }
+    })(),
+  });
+  const [bytes] = await Promise.all([toBuffer(written.stream), written.result]);
+  return bytes;
+}
+
+/** A chatbook of `count` media items with one incompressible file of `fileBytes` each. */
+async function mediaChatbook(count: number, fileBytes: number): Promise<Buffer> {
+  const items = Array.from({ length: count }, (_, i) => ({ id: `m${i}`, title: `Clip ${i}` }));
+  const written = writeChatbook({
+    manifest: {
+      name: 'media',
+      description: 'bench',
+      content_items: items.map((item) => ({
+        ...item,
+        type: 'media',
+        file_path: itemPathFor('media', item.id),
+      })),
+    },
+    version: '1.1.0',
+    entries: (async function* (): AsyncGenerator<ChatbookEntry> {
+      await Promise.resolve();
+      for (const item of items) {
+        const archivePath = mediaFilePath(item.id, 'f1', '.mp4');
+        yield {
+          path: itemPathFor('media', item.id),
+          body: JSON.stringify({
+            id: item.id,
+            title: item.title,
+            stored_artifacts: [
+              { id: 'f1', original_filename: 'clip.mp4', bundled: true, archive_path: archivePath },
+            ],
+          }),
+          contentItemIds: [item.id],
+        };
+        yield { path: archivePath, body: randomBytes(fileBytes), contentItemIds: [item.id] };
+      }
+    })(),
+  });
+  const [bytes] = await Promise.all([toBuffer(written.stream), written.result]);
+  return bytes;
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'chatbooks-import-bench-'));
+const cloud = await startLocalCloud({ port: 0, dataDir, schedules: false });
+const token = cloud.token({ userId: 'bench', tier: 'enterprise', ttlSeconds: 6 * 3600 });
+const call = (path: string, init: RequestInit = {}) =>
+  fetch(`${cloud.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  });
+
+async function importOnce(label: string, bytes: Buffer, items: number): Promise<string> {
+  const presigned = (await (
+    await call('/api/v1/chatbooks/uploads', {
+      method: 'POST',
+      body: JSON.stringify({ size_bytes: bytes.length }),
+    })
+  ).json()) as { upload_id: string; url: string; fields: Record<string, string> };
+  const form = new FormData();
+  for (const [name, value] of Object.entries(presigned.fields)) form.append(name, value);
+  form.append('file', new Blob([new Uint8Array(bytes)]), 'bench.chatbook');
+  await fetch(presigned.url, { method: 'POST', body: form });
+  const posted = Date.now();
+  const response = await call('/api/v1/chatbooks/import', {
+    method: 'POST',
+    body: JSON.stringify({ upload_id: presigned.upload_id, async: true }),
+  });
+  if (response.status !== 202) {
+    const refusal = (await response.json()) as { error: { code: string; message: string } };
+    return `${label}: refused ${response.status} ${refusal.error.code}: ${refusal.error.message}`;
+  }
+  const started = (await response.json()) as ImportJobView;
+  let job = started;
+  while (job.status === 'pending' || job.status === 'in_progress') {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    job = (await (await call(`/api/v1/chatbooks/import/jobs/${started.job_id}`)).json()) as ImportJobView;
+  }
+  const seconds = (Date.parse(job.completed_at ?? '') - Date.parse(job.started_at ?? '')) / 1000;
+  return (
+    `${label}: ${job.status}, ${job.counts.imported}/${items} imported in ${seconds.toFixed(1)} s ` +
+    `(${(items / seconds).toFixed(0)} items/s, ${(bytes.length / MB / seconds).toFixed(1)} MB/s of archive; ` +
+    `${((Date.now() - posted) / 1000).toFixed(1)} s from the POST)`
+  );
+}
+
+try {
+  const results: string[] = [];
+  for (const count of [10_000, 100_000]) {
+    const bytes = await notesChatbook(count);
+    log(`${count} notes: ${(bytes.length / MB).toFixed(1)} MB chatbook; importing...`);
+    results.push(await importOnce(`${count} small items`, bytes, count));
+    log(results.at(-1) ?? '');
+  }
+  const media = await mediaChatbook(40, 5 * MB);
+  log(`media: ${(media.length / MB).toFixed(1)} MB chatbook; importing...`);
+  results.push(await importOnce('media-heavy (40 × 5 MB)', media, 40));
+  log(results.at(-1) ?? '');
+  console.log('\n[import] summary (target: >= 2,000 items/s here):');
+  for (const line of results) console.log(`  ${line}`);
+} finally {
+  await cloud.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
