@@ -136,8 +136,10 @@ export function endpointsOf(cloud: {
   };
 }
 
-/** A DynamoLibraryStore on the local cloud's emulators, and a way to close its clients. */
-export function localLibraryStore(endpoints: LocalEndpoints): { store: LibraryStore; close: () => void } {
+/** SDK clients on the local cloud's emulators, and a way to close them. */
+export function localClients(
+  endpoints: Pick<LocalEndpoints, 'region' | 'credentials' | 's3Endpoint' | 'dynamodbEndpoint'>,
+): { documents: DynamoDBDocumentClient; s3: S3Client; close: () => void } {
   const config = { region: endpoints.region, credentials: endpoints.credentials };
   const dynamodb = new DynamoDBClient({ ...config, endpoint: endpoints.dynamodbEndpoint });
   const documents = DynamoDBDocumentClient.from(dynamodb, {
@@ -152,11 +154,18 @@ export function localLibraryStore(endpoints: LocalEndpoints): { store: LibrarySt
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   return {
-    store: new DynamoLibraryStore(documents, endpoints.libraryTable, s3, endpoints.bucket),
+    documents,
+    s3,
     close: () => {
       documents.destroy();
       dynamodb.destroy();
       s3.destroy();
     },
   };
+}
+
+/** A DynamoLibraryStore on the local cloud's emulators, and a way to close its clients. */
+export function localLibraryStore(endpoints: LocalEndpoints): { store: LibraryStore; close: () => void } {
+  const { documents, s3, close } = localClients(endpoints);
+  return { store: new DynamoLibraryStore(documents, endpoints.libraryTable, s3, endpoints.bucket), close };
 }

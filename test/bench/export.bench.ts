@@ -23,9 +23,7 @@
  * Benchmarks report; they do not assert. The targets (issue 4): ≥ 20 MB/s end to end, ≤ 256 MB peak RSS.
  * BENCH_WORKDIR holds the download and the extracted entries (~1.5 GB; a temp folder by default, removed).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -47,6 +45,7 @@ import { fileURLToPath } from 'node:url';
 import type * as CloudModule from '../../infra/local/cloud';
 import {
   endpointsOf,
+  localClients,
   localLibraryStore,
   seedLibrary,
   type SeedResult,
@@ -325,18 +324,7 @@ interface StepResult {
  * (reads the plan, streams the chatbook into a multipart upload). Each reports its own peak RSS.
  */
 async function archiveStepChild(config: StepConfig): Promise<void> {
-  const clientConfig = { region: config.region, credentials: config.credentials };
-  const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: config.dynamodbEndpoint });
-  const documents = DynamoDBDocumentClient.from(dynamodb, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const s3 = new S3Client({
-    ...clientConfig,
-    endpoint: config.s3Endpoint,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const { documents, s3, close } = localClients(config);
   const jobs = new DynamoJobStore(documents, config.jobsTable);
   const deps = {
     jobs,
@@ -397,9 +385,7 @@ async function archiveStepChild(config: StepConfig): Promise<void> {
       sha256: done?.archive?.sha256 ?? '',
     };
   }
-  documents.destroy();
-  dynamodb.destroy();
-  s3.destroy();
+  close();
   console.log(JSON.stringify(result));
 }
 
