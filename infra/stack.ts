@@ -86,7 +86,15 @@ export class ChatbooksStack extends Stack {
         'heavy',
         'Import: validate the archive',
       ).bindBucket(bucket, 'BUCKET_NAME', 'read'),
-      importPlan: fn('ImportPlanFn', importSteps, 'plan', 'step', 'Import: split the items into batches'),
+      importPlan: fn(
+        'ImportPlanFn',
+        importSteps,
+        'plan',
+        'heavy',
+        "Import: read the library's titles once, split the items into batches",
+      )
+        .bindTable(libraryTable, 'LIBRARY_TABLE', 'read')
+        .bindBucket(bucket),
       importBatch: fn(
         'ImportBatchFn',
         importSteps,
@@ -96,7 +104,13 @@ export class ChatbooksStack extends Stack {
       )
         .bindTable(libraryTable, 'LIBRARY_TABLE')
         .bindBucket(bucket),
-      importFinalize: fn('ImportFinalizeFn', importSteps, 'finalize', 'step', 'Import: record the report'),
+      importFinalize: fn(
+        'ImportFinalizeFn',
+        importSteps,
+        'finalize',
+        'step',
+        'Import: record the counts',
+      ).bindBucket(bucket),
       importMarkFailed: fn(
         'ImportMarkFailedFn',
         importSteps,

@@ -18,7 +18,7 @@ function importDeps(): ImportStepDeps {
       JOBS_TABLE: nonEmpty,
       LIBRARY_TABLE: nonEmpty.optional(),
       BUCKET_NAME: nonEmpty.optional(),
-      IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(200),
+      IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(20000).default(2000),
     });
     const base = baseStepDeps();
     deps = {
@@ -36,7 +36,11 @@ function importDeps(): ImportStepDeps {
 }
 
 const batchInput = stepInput.extend({
-  batch: z.object({ start: z.number().int().min(0), end: z.number().int().min(0) }),
+  batch: z.object({
+    start: z.number().int().min(0),
+    end: z.number().int().min(0),
+    pageSize: z.number().int().min(1).max(1000).optional(),
+  }),
 });
 
 export const validate = workflowHandler('import.validate', stepInput, importSteps.validate, importDeps);

@@ -9,6 +9,8 @@ import {
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -30,6 +32,7 @@ import type {
   LibraryQuery,
   LibraryStore,
 } from '../library/library';
+import { mapLimited } from '../util/map-limited';
 import { objectClassTagging, userPrefix } from './object-classes';
 import { INDEX, KEY, libraryItemSortKey, libraryListingSortKey, userPartition } from './table-keys';
 
@@ -42,6 +45,9 @@ const QUERY_PAGE = 100;
 const MAX_PAGES_PER_LIST = 20;
 const BATCH_GET_MAX = 100;
 const BODY_FETCH_CONCURRENCY = 8;
+/** DynamoDB's BatchWriteItem takes 25 requests; a few run at once. */
+const BATCH_WRITE_MAX = 25;
+const BATCH_WRITE_CONCURRENCY = 4;
 
 /** Listings read everything but the body. */
 const SUMMARY_FIELDS = [
@@ -132,23 +138,6 @@ async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks);
-}
-
-async function mapLimited<T, R>(
-  values: readonly T[],
-  limit: number,
-  fn: (value: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(values.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < values.length) {
-      const index = next++;
-      results[index] = await fn(values[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, values.length) }, worker));
-  return results;
 }
 
 /**
@@ -319,7 +308,8 @@ export class DynamoLibraryStore implements LibraryStore {
     return { ...summaryOf(raw), content };
   }
 
-  async put(item: LibraryItem, expect?: 'absent' | number): Promise<boolean> {
+  /** The table row of an item, its body inline or first stored in S3 (under a key of this write). */
+  private async storedRow(item: LibraryItem): Promise<{ row: Record<string, unknown>; bodyKey?: string }> {
     const body = JSON.stringify(item.content);
     const bodyBytes = Buffer.byteLength(body);
     const inS3 = ALWAYS_IN_S3.has(item.type) || bodyBytes > INLINE_BODY_LIMIT;
@@ -349,6 +339,39 @@ export class DynamoLibraryStore implements LibraryStore {
       titleLower: item.title.toLowerCase(),
       ...(inS3 ? { bodyKey } : { body }),
     };
+    const row = {
+      ...itemKey(item.userId, item.type, item.id),
+      [KEY.listing]: libraryListingSortKey(item.type, item.updatedAt, item.id),
+      ...stored,
+    };
+    return inS3 ? { row, bodyKey } : { row };
+  }
+
+  async putNew(items: readonly LibraryItem[]): Promise<void> {
+    const rows = await mapLimited(
+      items,
+      BODY_FETCH_CONCURRENCY,
+      async (item) => (await this.storedRow(item)).row,
+    );
+    const requests: { PutRequest: { Item: Record<string, unknown> } }[][] = [];
+    for (let first = 0; first < rows.length; first += BATCH_WRITE_MAX) {
+      requests.push(rows.slice(first, first + BATCH_WRITE_MAX).map((row) => ({ PutRequest: { Item: row } })));
+    }
+    await mapLimited(requests, BATCH_WRITE_CONCURRENCY, async (batch) => {
+      let pending: NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string] | undefined = batch;
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 0)
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        const result: BatchWriteCommandOutput = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+        );
+        pending = result.UnprocessedItems?.[this.tableName];
+      }
+    });
+  }
+
+  async put(item: LibraryItem, expect?: 'absent' | number): Promise<boolean> {
+    const { row, bodyKey } = await this.storedRow(item);
     const condition: Pick<
       PutCommandInput,
       'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
@@ -370,11 +393,7 @@ export class DynamoLibraryStore implements LibraryStore {
       const result = await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...itemKey(item.userId, item.type, item.id),
-            [KEY.listing]: libraryListingSortKey(item.type, item.updatedAt, item.id),
-            ...stored,
-          },
+          Item: row,
           ...condition,
           ReturnValues: 'ALL_OLD',
         }),
@@ -382,13 +401,13 @@ export class DynamoLibraryStore implements LibraryStore {
       previous = result.Attributes as StoredItem | undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        if (inS3) await this.deleteObjects([bodyKey]);
+        if (bodyKey) await this.deleteObjects([bodyKey]);
         return false;
       }
       throw error;
     }
     if (previous) {
-      const kept = new Set([...(inS3 ? [bodyKey] : []), ...item.files.map((file) => file.key)]);
+      const kept = new Set([...(bodyKey ? [bodyKey] : []), ...item.files.map((file) => file.key)]);
       const stale = [...(previous.bodyKey ? [previous.bodyKey] : []), ...previous.files.map((f) => f.key)];
       await this.deleteObjects(stale.filter((key) => !kept.has(key)));
     }

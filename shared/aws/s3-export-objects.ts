@@ -4,7 +4,6 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
   type S3Client,
@@ -13,6 +12,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
 import type { ArchiveUploadOptions, ExportObjects } from '../exports/ports';
 import { objectClassTagging } from './object-classes';
+import { getJson, putTempJson } from './s3-temp-json';
 
 /** S3's minimum part size is 5 MiB; 8 MiB parts keep a 10,000-part upload above 80 GB. */
 const PART_BYTES = 8 * 1024 * 1024;
@@ -135,22 +135,11 @@ export class S3ExportObjects implements ExportObjects {
     );
   }
 
-  async putJson(key: string, value: unknown): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: JSON.stringify(value),
-        ContentType: 'application/json',
-        Tagging: objectClassTagging('temp'),
-      }),
-    );
+  putJson(key: string, value: unknown): Promise<void> {
+    return putTempJson(this.s3, this.bucket, key, value);
   }
 
-  async getJson(key: string): Promise<unknown> {
-    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    return JSON.parse(
-      await (object.Body as { transformToString(): Promise<string> }).transformToString(),
-    ) as unknown;
+  getJson(key: string): Promise<unknown> {
+    return getJson(this.s3, this.bucket, key);
   }
 }

@@ -9,6 +9,7 @@ import { BlockCacheSource, type RandomAccessSource } from '../chatbook/reader';
 import type { PresignedPost, UploadObjects } from '../imports/ports';
 import { ConflictError } from '../errors';
 import { objectClassTagging } from './object-classes';
+import { getJson, putTempJson } from './s3-temp-json';
 import { presignPost } from './s3-presigned-post';
 import { S3RangeSource } from './s3-range-source';
 
@@ -77,6 +78,14 @@ export class S3UploadObjects implements UploadObjects {
       );
     }
     return { source: new BlockCacheSource(source), etag: source.etag };
+  }
+
+  putJson(key: string, value: unknown): Promise<void> {
+    return putTempJson(this.s3, this.bucket, key, value);
+  }
+
+  getJson(key: string): Promise<unknown> {
+    return getJson(this.s3, this.bucket, key);
   }
 
   async deleteObject(key: string): Promise<void> {

@@ -1,18 +1,22 @@
 /**
  * The import engine: which of a chatbook's items to import, in which order, and how each one lands in the library
- * under the chosen strategy. Every outcome is recorded per job and source item before the next item, and new
- * items get ids derived from the job and the source id, so a batch that runs twice writes nothing twice.
+ * under the chosen strategy. Items go a report page (RECORD_PAGE_SIZE items, or the job's page size) at a time: decode, resolve links and
+ * conflicts, write the new items many per request, update the conflicting ones one by one, then record the page.
+ * New items get ids derived from the job and the source id and a page is recorded only after its items, so a page
+ * that runs twice writes nothing twice.
  */
 import { createHash } from 'node:crypto';
 import { decodeItem } from '../chatbook/codec/item-codec';
 import { isContentType, mediaTypeOf, type ContentType } from '../chatbook/layout';
 import type { ChatbookArchive } from '../chatbook/reader';
 import type { ItemByType } from '../chatbook/schema/items';
+import type { LibraryItemSummary } from '../library/library';
 import { tagsOf, titleOf } from '../library/item-fields';
-import { isValidItemId } from '../library/library-service';
+import { IMPORTED_ID_PREFIX, isValidItemId } from '../library/library-service';
 import type { LibraryFile, LibraryItem, LibraryStore, Provenance } from '../library/library';
 import { normalizeTitle } from './identity';
-import type { ImportRecord, ImportRecords } from './records';
+import { mapLimited } from '../util/map-limited';
+import { RECORD_PAGE_SIZE, type ImportRecord, type ImportRecords } from './records';
 import {
   applyPrefix,
   identityKeyOf,
@@ -99,11 +103,16 @@ export interface ImportEnv {
   library: LibraryStore;
   records: ImportRecords;
   source: { name: string; exportId: string | null };
+  /**
+   * No earlier run of this range can have written anything (a new job, or a batch's first attempt): the items it
+   * creates under ids of this import need no check that they are absent.
+   */
+  firstRun?: boolean;
 }
 
 /** A new item's id: the same for the same job and source item, so a retry finds what it wrote. */
 export function importedItemId(jobId: string, type: ContentType, sourceId: string): string {
-  return `imp-${createHash('sha256').update(`${jobId}\u0000${type}\u0000${sourceId}`).digest('hex').slice(0, 24)}`;
+  return `${IMPORTED_ID_PREFIX}${createHash('sha256').update(`${jobId}\u0000${type}\u0000${sourceId}`).digest('hex').slice(0, 24)}`;
 }
 
 type Json = Record<string, unknown>;
@@ -116,12 +125,21 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
+type KnownIdentities = { existing: Map<string, string>; taken: Set<string> };
+
+/** What the identities of an import looked like: the library's, and those the import has taken since. */
+export interface IdentitySnapshot {
+  existing: Partial<Record<ContentType, [key: string, id: string][]>>;
+  taken: Partial<Record<ContentType, string[]>>;
+}
+
 /**
  * The identities in the user's library, per type. An incoming item conflicts only with items that were there
- * before this import (two items of one chatbook with the same title both land); new names avoid both.
+ * before this import (two items of one chatbook with the same title both land); new names avoid both. A sync
+ * import reads the library as it goes; a job's Plan step reads it once and its batches pass the snapshot on.
  */
-export class LibraryIdentities {
-  private readonly byType = new Map<ContentType, { existing: Map<string, string>; taken: Set<string> }>();
+export class ImportIdentities {
+  private readonly byType = new Map<ContentType, KnownIdentities>();
 
   constructor(
     private readonly library: LibraryStore,
@@ -129,7 +147,40 @@ export class LibraryIdentities {
     private readonly jobId: string,
   ) {}
 
-  async of(type: ContentType): Promise<{ existing: Map<string, string>; taken: Set<string> }> {
+  static fromSnapshot(
+    snapshot: IdentitySnapshot,
+    library: LibraryStore,
+    userId: string,
+    jobId: string,
+  ): ImportIdentities {
+    const identities = new ImportIdentities(library, userId, jobId);
+    const types = new Set([...Object.keys(snapshot.existing), ...Object.keys(snapshot.taken)]);
+    for (const type of types as Set<ContentType>) {
+      const existing = new Map(snapshot.existing[type] ?? []);
+      identities.byType.set(type, {
+        existing,
+        taken: new Set([...existing.keys(), ...(snapshot.taken[type] ?? [])]),
+      });
+    }
+    return identities;
+  }
+
+  /** Reads the library for these types now. */
+  async load(types: Iterable<ContentType>): Promise<this> {
+    for (const type of types) await this.of(type);
+    return this;
+  }
+
+  toSnapshot(): IdentitySnapshot {
+    const snapshot: IdentitySnapshot = { existing: {}, taken: {} };
+    for (const [type, known] of this.byType) {
+      snapshot.existing[type] = [...known.existing];
+      snapshot.taken[type] = [...known.taken].filter((key) => !known.existing.has(key));
+    }
+    return snapshot;
+  }
+
+  async of(type: ContentType): Promise<KnownIdentities> {
     let identities = this.byType.get(type);
     if (identities) return identities;
     identities = { existing: new Map(), taken: new Set() };
@@ -204,112 +255,284 @@ async function storeFiles(
   return { content: next, files };
 }
 
+const FILE_CONCURRENCY = 4;
+
 /**
- * Imports `items` (a slice of the plan, in order). Items already recorded for this job are not touched again;
- * references to items imported earlier in the job are rewritten to their new ids.
+ * Imports the plan's items in `range`: whole report pages, `range.start` a multiple of the page size, which stays
+ * the same for the whole job (RECORD_PAGE_SIZE unless the range says).
+ * Pages already recorded for this job are not touched again; references to items imported earlier in the job
+ * are rewritten to their new ids. `onPage` runs after each page with the plan index reached; false stops there.
  */
 export async function importItems(
   archive: ChatbookArchive,
-  items: readonly PlannedImport[],
+  plan: readonly PlannedImport[],
+  range: { start: number; end: number; pageSize?: number | undefined },
   options: ImportOptions,
   env: ImportEnv,
-  identities: LibraryIdentities,
-  onItem?: (record: ImportRecord) => Promise<boolean> | boolean,
-): Promise<ImportRecord[]> {
-  const done = new Map(
-    (await env.records.getMany(env.userId, env.jobId, items)).map((record) => [
-      `${record.type}#${record.sourceId}`,
-      record,
-    ]),
-  );
+  identities: ImportIdentities,
+  onPage?: (reached: number) => Promise<boolean> | boolean,
+): Promise<{ records: ImportRecord[]; stopped: boolean }> {
+  const pageSize = range.pageSize ?? RECORD_PAGE_SIZE;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1 || range.start % pageSize !== 0)
+    throw new RangeError('An import range starts on a report page.');
+  const end = Math.min(range.end, plan.length);
+  const starts: number[] = [];
+  for (let start = range.start; start < end; start += pageSize) starts.push(start);
+  const done = await env.records.getPages(env.userId, env.jobId, starts);
+  const links = new PlanLinks(plan, env, pageSize);
   const results: ImportRecord[] = [];
-  for (const item of items) {
-    let record = done.get(`${item.type}#${item.sourceId}`);
-    if (!record) {
-      record = await importOne(archive, item, options, env, identities);
-      if (!(await env.records.put(env.userId, env.jobId, record))) {
-        record = (await env.records.getMany(env.userId, env.jobId, [item]))[0] ?? record;
+  // The next page is read and decoded while this one's writes are in flight (decoding is CPU, writing waits).
+  const decodeAt = (start: number) => {
+    const decoding = decodePage(archive, plan.slice(start, Math.min(start + pageSize, end)));
+    decoding.catch(() => undefined);
+    return decoding;
+  };
+  const todo = starts.filter((start) => !done.has(start));
+  let decoding = todo.length > 0 ? decodeAt(todo[0]!) : undefined;
+  for (const start of starts) {
+    const stop = Math.min(start + pageSize, end);
+    let page = done.get(start);
+    if (!page) {
+      const decoded = await (decoding ?? decodeAt(start));
+      const following = todo[todo.indexOf(start) + 1];
+      decoding = following === undefined ? undefined : decodeAt(following);
+      page = await importPage(plan, start, stop, decoded, archive, options, env, identities, links);
+      if (!(await env.records.putPage(env.userId, env.jobId, start, page))) {
+        page = (await env.records.getPages(env.userId, env.jobId, [start])).get(start) ?? page;
       }
     }
-    results.push(record);
-    if (onItem && !(await onItem(record))) break;
+    for (const record of page) {
+      if (record.identityKey !== undefined) (await identities.of(record.type)).taken.add(record.identityKey);
+    }
+    links.remember(start, page);
+    results.push(...page);
+    if (onPage && !(await onPage(stop))) return { records: results, stopped: stop < end };
   }
-  return results;
+  return { records: results, stopped: false };
 }
 
-async function resolveReferences<T extends ContentType>(
-  env: ImportEnv,
-  type: T,
-  content: ItemByType[T],
-): Promise<{ content: ItemByType[T]; notes: string[] }> {
-  const references = referencesOf(type, content);
-  if (references.length === 0) return { content, notes: [] };
-  const found = await env.records.getMany(
-    env.userId,
-    env.jobId,
-    references.map((reference) => ({ type: reference.type, sourceId: reference.id })),
-  );
-  const map: Partial<Record<ContentType, Map<string, string>>> = {};
-  for (const record of found) {
-    if (record.targetId) (map[record.type] ??= new Map()).set(record.sourceId, record.targetId);
+/** Source ids to library ids for items earlier in the plan, from their report pages (read once each). */
+class PlanLinks {
+  private indexByKey: Map<string, number> | undefined;
+  private readonly pages = new Map<number, ImportRecord[]>();
+
+  constructor(
+    private readonly plan: readonly PlannedImport[],
+    private readonly env: ImportEnv,
+    private readonly pageSize: number,
+  ) {}
+
+  private pageOf(index: number): number {
+    return index - (index % this.pageSize);
   }
-  const notes = references
-    .filter((reference) => !map[reference.type]?.has(reference.id))
-    .map(
-      (reference) =>
-        `${reference.field} points at ${reference.type} ${reference.id}, which this chatbook does not hold; kept as is.`,
+
+  indexOf(type: ContentType, sourceId: string): number | undefined {
+    this.indexByKey ??= new Map(this.plan.map((item, index) => [`${item.type}#${item.sourceId}`, index]));
+    return this.indexByKey.get(`${type}#${sourceId}`);
+  }
+
+  remember(start: number, page: ImportRecord[]): void {
+    this.pages.set(start, page);
+  }
+
+  /** Reads the pages, before `before`, that these references point into. */
+  async prefetch(references: readonly { type: ContentType; id: string }[], before: number): Promise<void> {
+    const wanted = new Set<number>();
+    for (const reference of references) {
+      const index = this.indexOf(reference.type, reference.id);
+      if (index !== undefined && index < before && !this.pages.has(this.pageOf(index)))
+        wanted.add(this.pageOf(index));
+    }
+    if (wanted.size === 0) return;
+    const found = await this.env.records.getPages(this.env.userId, this.env.jobId, [...wanted]);
+    for (const [start, page] of found) this.pages.set(start, page);
+  }
+
+  /** The library id an earlier item of the plan went to. */
+  targetOf(
+    type: ContentType,
+    sourceId: string,
+    current: ReadonlyMap<string, ImportRecord>,
+  ): string | undefined {
+    const key = `${type}#${sourceId}`;
+    const here = current.get(key);
+    if (here) return here.targetId;
+    const index = this.indexOf(type, sourceId);
+    if (index === undefined) return undefined;
+    const page = this.pages.get(this.pageOf(index));
+    const record = page?.[index - this.pageOf(index)];
+    return record?.type === type && record.sourceId === sourceId ? record.targetId : undefined;
+  }
+}
+
+type Decided =
+  | { kind: 'done'; record: ImportRecord }
+  | {
+      kind: 'create';
+      item: PlannedImport;
+      record: ImportRecord;
+      targetId: string;
+      content: Json;
+      provenance: Provenance;
+    }
+  | {
+      kind: 'update';
+      item: PlannedImport;
+      record: ImportRecord;
+      incoming: ItemByType[ContentType];
+      /** The overwritten or merged content, as decided against `existing`. */
+      content: Json;
+      existing: LibraryItem;
+      provenance: Provenance;
+    };
+
+/** One page of the plan, from decoding to the library; the page's records in plan order. */
+async function decodePage(archive: ChatbookArchive, items: readonly PlannedImport[]) {
+  const decoded = [];
+  for (const item of items) {
+    decoded.push(
+      decodeItem(item.type, await archive.readEntry(item.path), { id: item.sourceId, path: item.path }),
     );
-  return { content: withReferences(type, content, map as ReferenceMap), notes };
+  }
+  return decoded;
 }
 
-async function importOne(
+async function importPage(
+  plan: readonly PlannedImport[],
+  start: number,
+  stop: number,
+  decoded: Awaited<ReturnType<typeof decodePage>>,
   archive: ChatbookArchive,
-  item: PlannedImport,
   options: ImportOptions,
   env: ImportEnv,
-  identities: LibraryIdentities,
-): Promise<ImportRecord> {
-  const base = { type: item.type, sourceId: item.sourceId, title: item.title };
-  const decoded = decodeItem(item.type, await archive.readEntry(item.path), {
-    id: item.sourceId,
-    path: item.path,
+  identities: ImportIdentities,
+  links: PlanLinks,
+): Promise<ImportRecord[]> {
+  const items = plan.slice(start, stop);
+  // What this page needs read first: earlier report pages its links point into, and the library items it
+  // conflicts with.
+  const references = decoded.flatMap((result, i) =>
+    result.ok ? referencesOf(items[i]!.type, result.item) : [],
+  );
+  await links.prefetch(references, start);
+  const conflicting = new Map<ContentType, Set<string>>();
+  for (const [i, result] of decoded.entries()) {
+    if (!result.ok) continue;
+    const type = items[i]!.type;
+    const known = await identities.of(type);
+    const existingId = known.existing.get(
+      identityKeyOf(type, applyPrefix(type, result.item, options.prefix ?? '')),
+    );
+    if (existingId) (conflicting.get(type) ?? conflicting.set(type, new Set()).get(type)!).add(existingId);
+  }
+  const existingItems = new Map<string, LibraryItem>();
+  for (const [type, ids] of conflicting) {
+    for (const item of await env.library.getMany(env.userId, type, [...ids]))
+      existingItems.set(`${type}#${item.id}`, item);
+  }
+
+  const provenanceOf = (item: PlannedImport): Provenance => ({
+    source_chatbook: env.source.name,
+    export_id: env.source.exportId,
+    original_id: item.sourceId,
+    import_job_id: env.jobId,
+    imported_at: env.now.toISOString(),
   });
-  if (!decoded.ok) return { ...base, outcome: 'failed', reason: decoded.message };
-  const { content: incoming, notes: referenceNotes } = await resolveReferences(env, item.type, decoded.item);
+  const current = new Map<string, ImportRecord>();
+  const decided: Decided[] = [];
+  for (const [i, result] of decoded.entries()) {
+    const item = items[i]!;
+    const base = { type: item.type, sourceId: item.sourceId, title: item.title };
+    let entry: Decided;
+    if (!result.ok) {
+      entry = { kind: 'done', record: { ...base, outcome: 'failed', reason: result.message } };
+    } else {
+      entry = await decide(
+        item,
+        result.item,
+        result.warnings,
+        options,
+        env,
+        identities,
+        links,
+        current,
+        existingItems,
+        provenanceOf(item),
+      );
+    }
+    current.set(`${item.type}#${item.sourceId}`, entry.record);
+    decided.push(entry);
+  }
+
+  await createItems(
+    archive,
+    env,
+    decided.filter((entry) => entry.kind === 'create'),
+  );
+  for (const entry of decided) {
+    if (entry.kind === 'update') entry.record = await updateItem(archive, entry, options, env, identities);
+  }
+  return decided.map((entry) => entry.record);
+}
+
+async function decide(
+  item: PlannedImport,
+  decodedItem: ItemByType[ContentType],
+  warnings: readonly string[],
+  options: ImportOptions,
+  env: ImportEnv,
+  identities: ImportIdentities,
+  links: PlanLinks,
+  current: ReadonlyMap<string, ImportRecord>,
+  existingItems: ReadonlyMap<string, LibraryItem>,
+  provenance: Provenance,
+): Promise<Decided> {
+  const base = { type: item.type, sourceId: item.sourceId, title: item.title };
+  const map: Partial<Record<ContentType, Map<string, string>>> = {};
+  const referenceNotes: string[] = [];
+  for (const reference of referencesOf(item.type, decodedItem)) {
+    const target = links.targetOf(reference.type, reference.id, current);
+    if (target !== undefined) (map[reference.type] ??= new Map()).set(reference.id, target);
+    else
+      referenceNotes.push(
+        `${reference.field} points at ${reference.type} ${reference.id}, which this chatbook does not hold; kept as is.`,
+      );
+  }
+  const incoming = withReferences(item.type, decodedItem, map as ReferenceMap);
 
   const known = await identities.of(item.type);
   const key = identityKeyOf(item.type, applyPrefix(item.type, incoming, options.prefix ?? ''));
   const existingId = known.existing.get(key);
-  const existing = existingId ? await env.library.get(env.userId, item.type, existingId) : undefined;
+  // Read ahead by the identity before links were rewritten; an embedding's identity is its id, which moves with
+  // its media's.
+  const existing = existingId
+    ? (existingItems.get(`${item.type}#${existingId}`) ??
+      (await env.library.get(env.userId, item.type, existingId)))
+    : undefined;
   const decision = resolveImport({
     type: item.type,
     incoming,
     existing: existing && { id: existing.id, content: existing.content },
     strategy: options.strategy,
     // Without a library conflict the item lands as it is, even if this import already brought its title.
-    takenKeys: existing ? known.taken : new Set(known.existing.keys()),
+    takenKeys: existing ? known.taken : known.existing,
     prefix: options.prefix,
   });
-  const notes = [...referenceNotes, ...decision.notes, ...decoded.warnings];
-  const provenance: Provenance = {
-    source_chatbook: env.source.name,
-    export_id: env.source.exportId,
-    original_id: item.sourceId,
-    import_job_id: env.jobId,
-    imported_at: env.now.toISOString(),
-  };
-  const now = env.now.toISOString();
+  const notes = [...referenceNotes, ...decision.notes, ...warnings];
+  const withNotes = notes.length ? { notes } : {};
 
   if (decision.action === 'skipped') {
     return {
-      ...base,
-      outcome: 'skipped',
-      ...(decision.targetId ? { targetId: decision.targetId } : {}),
-      ...(decision.reason ? { reason: decision.reason } : {}),
-      ...(notes.length ? { notes } : {}),
+      kind: 'done',
+      record: {
+        ...base,
+        outcome: 'skipped',
+        ...(decision.targetId ? { targetId: decision.targetId } : {}),
+        ...(decision.reason ? { reason: decision.reason } : {}),
+        ...withNotes,
+      },
     };
   }
-
   if (decision.action === 'imported' || decision.action === 'renamed') {
     const contentId = (decision.content as Json).id;
     // An embedding is named after its media (media:<id>); everything else gets an id of this import.
@@ -320,47 +543,130 @@ async function importOne(
       isValidItemId('embedding', contentId)
         ? contentId
         : importedItemId(env.jobId, item.type, item.sourceId);
-    const stored = await storeFiles(archive, env, item.type, targetId, { ...decision.content, id: targetId });
+    known.taken.add(decision.identityKey);
+    return {
+      kind: 'create',
+      item,
+      targetId,
+      content: { ...decision.content, id: targetId },
+      provenance,
+      record: {
+        ...base,
+        outcome: decision.action,
+        targetId,
+        identityKey: decision.identityKey,
+        ...withNotes,
+      },
+    };
+  }
+  if (!existing)
+    return { kind: 'done', record: { ...base, outcome: 'failed', reason: 'the item to update disappeared' } };
+  return {
+    kind: 'update',
+    item,
+    incoming,
+    content: decision.content,
+    existing,
+    provenance,
+    record: { ...base, outcome: decision.action, targetId: existing.id, ...withNotes },
+  };
+}
+
+/**
+ * The page's new items: those a run before a retry already wrote are left as they are; an id held by an item of
+ * someone else's making fails that item; the rest are written with their files, many per request.
+ */
+async function createItems(
+  archive: ChatbookArchive,
+  env: ImportEnv,
+  creates: Extract<Decided, { kind: 'create' }>[],
+): Promise<void> {
+  const present = new Map<string, LibraryItemSummary>();
+  const byType = new Map<ContentType, string[]>();
+  // An embedding named after media it did not import (media:<id>) has an id anyone may hold: always checked.
+  const unchecked = (entry: (typeof creates)[number]) =>
+    env.firstRun === true && entry.targetId.startsWith(IMPORTED_ID_PREFIX);
+  for (const entry of creates.filter((candidate) => !unchecked(candidate)))
+    (byType.get(entry.item.type) ?? byType.set(entry.item.type, []).get(entry.item.type)!).push(
+      entry.targetId,
+    );
+  for (const [type, ids] of byType) {
+    for (const summary of await env.library.getSummaries(env.userId, type, ids))
+      present.set(`${type}#${summary.id}`, summary);
+  }
+  const toWrite = creates.filter((entry) => {
+    const there = present.get(`${entry.item.type}#${entry.targetId}`);
+    if (!there) return true;
+    if (there.provenance?.import_job_id !== env.jobId) {
+      const { targetId: _targetId, identityKey: _identityKey, notes: _notes, ...base } = entry.record;
+      entry.record = {
+        ...base,
+        outcome: 'failed',
+        reason: `an item with id ${entry.targetId} already exists in your library`,
+      };
+    }
+    return false;
+  });
+  const now = env.now.toISOString();
+  const items = await mapLimited(toWrite, FILE_CONCURRENCY, async (entry): Promise<LibraryItem> => {
+    const stored = await storeFiles(archive, env, entry.item.type, entry.targetId, entry.content);
     const content = stored.content as ItemByType[ContentType];
-    const written: LibraryItem = {
+    return {
       userId: env.userId,
-      type: item.type,
-      id: targetId,
-      title: titleOf(item.type, content),
-      tags: tagsOf(item.type, content),
+      type: entry.item.type,
+      id: entry.targetId,
+      title: titleOf(entry.item.type, content),
+      tags: tagsOf(entry.item.type, content),
       createdAt: now,
       updatedAt: now,
       version: 1,
       sizeBytes: 0,
       files: stored.files,
       content,
-      provenance,
+      provenance: entry.provenance,
     };
-    if (!(await env.library.put(written, 'absent'))) {
-      const present = await env.library.get(env.userId, item.type, targetId);
-      if (present?.provenance?.import_job_id !== env.jobId) {
-        return {
-          ...base,
-          outcome: 'failed',
-          reason: `an item with id ${targetId} already exists in your library`,
-        };
-      }
-    }
-    known.taken.add(decision.identityKey);
-    return { ...base, outcome: decision.action, targetId, ...(notes.length ? { notes } : {}) };
-  }
+  });
+  await env.library.putNew(items);
+}
 
-  // overwritten or merged: the existing item keeps its id; a concurrent change is retried once.
-  if (!existing) return { ...base, outcome: 'failed', reason: 'the item to update disappeared' };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const current = attempt === 0 ? existing : await env.library.get(env.userId, item.type, existing.id);
+/**
+ * Overwrites or merges into an existing item, which keeps its id. A concurrent change (another item of this page
+ * merged into the same one, or the user's edit) is decided again on what is there now.
+ */
+async function updateItem(
+  archive: ChatbookArchive,
+  entry: Extract<Decided, { kind: 'update' }>,
+  options: ImportOptions,
+  env: ImportEnv,
+  identities: ImportIdentities,
+): Promise<ImportRecord> {
+  const { item, record } = entry;
+  const base = { type: item.type, sourceId: item.sourceId, title: item.title };
+  const known = await identities.of(item.type);
+  const now = env.now.toISOString();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current =
+      attempt === 0 ? entry.existing : await env.library.get(env.userId, item.type, entry.existing.id);
     if (!current) return { ...base, outcome: 'failed', reason: 'the item to update was deleted meanwhile' };
-    const stored = await storeFiles(archive, env, item.type, current.id, {
-      ...decision.content,
-      id: current.id,
-    });
+    let decided: Json = entry.content;
+    if (attempt > 0) {
+      const decision = resolveImport({
+        type: item.type,
+        incoming: entry.incoming,
+        existing: { id: current.id, content: current.content },
+        strategy: options.strategy,
+        takenKeys: known.taken,
+        prefix: options.prefix,
+      });
+      if (decision.action !== 'overwritten' && decision.action !== 'merged') {
+        const reason = decision.action === 'skipped' ? decision.reason : undefined;
+        return { ...base, outcome: 'skipped', targetId: current.id, ...(reason ? { reason } : {}) };
+      }
+      decided = decision.content;
+    }
+    const stored = await storeFiles(archive, env, item.type, current.id, { ...decided, id: current.id });
     const files =
-      decision.action === 'overwritten'
+      record.outcome === 'overwritten'
         ? stored.files
         : [
             ...current.files.filter((file) => !stored.files.some((added) => added.fileId === file.fileId)),
@@ -375,11 +681,9 @@ async function importOne(
       updatedAt: now,
       version: current.version + 1,
       files,
-      provenance,
+      provenance: entry.provenance,
     };
-    if (await env.library.put(updated, current.version)) {
-      return { ...base, outcome: decision.action, targetId: current.id, ...(notes.length ? { notes } : {}) };
-    }
+    if (await env.library.put(updated, current.version)) return record;
   }
   return { ...base, outcome: 'failed', reason: 'the item kept changing while it was imported; import again' };
 }

@@ -18,7 +18,7 @@ import {
 import type { LibraryStore } from '../library/library';
 import { cancelJob, createAndStart, requireOwnJob } from '../jobs/job-lifecycle';
 import { TIER_LIMITS } from '../quotas/tiers';
-import { importItems, LibraryIdentities, planImport, type ImportOptions } from './import-items';
+import { ImportIdentities, importItems, planImport, type ImportOptions } from './import-items';
 import type { ImportSpec } from './import-request';
 import type { UploadObjects } from './ports';
 import { allRecords, type ImportRecord, type ImportRecords } from './records';
@@ -150,9 +150,10 @@ export class ImportService {
       await this.deps.jobs.create(job);
       const key: JobKey = { userId: auth.userId, kind: 'import', jobId: job.jobId };
       const exportId = archive.manifest.export_id;
-      const records = await importItems(
+      const { records } = await importItems(
         archive,
         plan.items,
+        { start: 0, end: plan.items.length },
         options,
         {
           userId: auth.userId,
@@ -161,8 +162,9 @@ export class ImportService {
           library: this.deps.library,
           records: this.deps.records,
           source: { name: job.name, exportId: typeof exportId === 'string' ? exportId : null },
+          firstRun: true,
         },
-        new LibraryIdentities(this.deps.library, auth.userId, job.jobId),
+        new ImportIdentities(this.deps.library, auth.userId, job.jobId),
       );
       const completed = await this.deps.jobs.transition(key, ['in_progress'], 'completed', 'sync_import', {
         completedAt: this.deps.clock.now().toISOString(),

@@ -1,9 +1,12 @@
 /**
  * The import state machine's steps: Validate (the whole archive, pinned to the ETag the request validated) →
- * Plan (batches of the import plan as index ranges) → ImportBatch, one range at a time, in plan order so links
- * resolve → Finalize (counts, completed). Every step is safe to run twice: items already recorded for the job
- * are not written again. A cancelled job stops at the next batch, or within a batch at its next progress write.
+ * Plan (batches of the import plan as index ranges of whole report pages; the library's identities read once
+ * into a snapshot) → ImportBatch, one range at a time, in plan order so links resolve, each passing the
+ * identities it took on to the next → Finalize (counts, completed). Every step is safe to run twice: pages
+ * already recorded for the job are not written again. A cancelled job stops at the next batch, or within a batch
+ * at its next page.
  */
+import type { ContentType } from '../chatbook/layout';
 import { openChatbook, type ChatbookArchive } from '../chatbook/reader';
 import { DomainError } from '../errors';
 import type { Tier } from '../http/auth';
@@ -21,20 +24,29 @@ import {
   type StepDeps,
   type StepInput,
 } from '../workflows/steps';
-import { importItems, LibraryIdentities, planImport, type ImportOptions } from './import-items';
+import {
+  ImportIdentities,
+  importItems,
+  planImport,
+  type IdentitySnapshot,
+  type ImportOptions,
+} from './import-items';
 import type { ImportSpec } from './import-request';
 import { countOutcomes } from './import-service';
 import type { UploadObjects } from './ports';
-import { allRecords, type ImportRecords } from './records';
+import { allRecords, RECORD_PAGE_SIZE, type ImportRecords } from './records';
+import { userPrefix } from '../aws/object-classes';
 
-/** Items between two progress writes (each write is also where a cancel is noticed). */
-const PROGRESS_EVERY_ITEMS = 10;
+/** The identities snapshot of a job: written by Plan, passed on by every batch (temp: removed at the end). */
+export function identitiesKey(userId: string, jobId: string): string {
+  return `${userPrefix(userId)}chatbooks/temp/imports/${jobId}/identities.json`;
+}
 
 export interface ImportStepDeps extends StepDeps {
   library: LibraryStore;
   records: ImportRecords;
   objects: UploadObjects;
-  /** Items per ImportBatch. */
+  /** Items per ImportBatch (rounded up to whole report pages). */
   batchSize: number;
 }
 
@@ -92,16 +104,30 @@ export const importSteps = {
 
   plan: async (deps: ImportStepDeps, input: StepInput) => {
     const job = await record(deps, 'import', input, 'plan');
+    const spec = importOf(job);
+    const archive = await openJobArchive(deps, spec, false);
+    let types: Set<ContentType>;
+    try {
+      types = new Set(planImport(archive, optionsOf(spec)).items.map((item) => item.type));
+    } finally {
+      await archive.close();
+    }
+    const identities = await new ImportIdentities(deps.library, input.userId, input.jobId).load(types);
+    await deps.objects.putJson(identitiesKey(input.userId, input.jobId), identities.toSnapshot());
+    // Batches are whole report pages; a batch smaller than a page is one page.
+    const pageSize = Math.min(RECORD_PAGE_SIZE, Math.max(1, deps.batchSize));
+    const size = Math.ceil(Math.max(1, deps.batchSize) / pageSize) * pageSize;
     const batches: BatchRange[] = [];
-    for (let begin = 0; begin < job.totalItems; begin += deps.batchSize) {
-      batches.push({ start: begin, end: Math.min(job.totalItems, begin + deps.batchSize) });
+    for (let begin = 0; begin < job.totalItems; begin += size) {
+      batches.push({ start: begin, end: Math.min(job.totalItems, begin + size), pageSize });
     }
     return { batches };
   },
 
   importBatch: async (deps: ImportStepDeps, input: StepInput & { batch: BatchRange }) => {
-    const { start: first, end } = input.batch;
-    const job = await record(deps, 'import', input, `import_batch:${first}-${end}`);
+    const { start: first, end, pageSize } = input.batch;
+    const step = `import_batch:${first}-${end}`;
+    const job = await record(deps, 'import', input, step);
     const key: JobKey = { ...input, kind: 'import' };
     const spec = importOf(job);
     let archive: ChatbookArchive;
@@ -114,10 +140,17 @@ export const importSteps = {
     try {
       const { items } = planImport(archive, optionsOf(spec));
       const exportId = archive.manifest.export_id;
-      let processed = first;
-      const records = await importItems(
+      const snapshotKey = identitiesKey(input.userId, input.jobId);
+      const identities = ImportIdentities.fromSnapshot(
+        (await deps.objects.getJson(snapshotKey)) as IdentitySnapshot,
+        deps.library,
+        input.userId,
+        input.jobId,
+      );
+      const { records, stopped } = await importItems(
         archive,
-        items.slice(first, end),
+        items,
+        { start: first, end, pageSize },
         optionsOf(spec),
         {
           userId: input.userId,
@@ -126,18 +159,17 @@ export const importSteps = {
           library: deps.library,
           records: deps.records,
           source: { name: job.name, exportId: typeof exportId === 'string' ? exportId : null },
+          firstRun: job.events.filter((event) => event.step === step).length === 1,
         },
-        new LibraryIdentities(deps.library, input.userId, input.jobId),
-        // Progress every few items (and at the batch's end); a job no longer running (cancelled) stops it there.
-        () => {
-          processed += 1;
-          if ((processed - first) % PROGRESS_EVERY_ITEMS !== 0 && processed !== end) return true;
-          return deps.jobs.update(key, ['in_progress'], { processedItems: processed });
-        },
+        identities,
+        // Progress after every page; a job no longer running (cancelled) stops there.
+        (reached) => deps.jobs.update(key, ['in_progress'], { processedItems: reached }),
       );
-      if (records.length < end - first) {
+      if (stopped) {
         throw new StepError('Chatbooks.JobNotRunnable', 'The import stopped: it is no longer running.');
       }
+      // The next batch's renames must avoid the names this one took.
+      await deps.objects.putJson(snapshotKey, identities.toSnapshot());
       return { imported: records.length };
     } finally {
       await archive.close();
@@ -153,6 +185,7 @@ export const importSteps = {
       });
     }
     const job = await complete(deps, 'import', input, 'finalize');
+    await deps.objects.deleteObject(identitiesKey(input.userId, input.jobId)).catch(() => undefined);
     return { status: job.status, items: records.length };
   },
 };

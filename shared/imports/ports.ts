@@ -21,4 +21,7 @@ export interface UploadObjects {
    */
   open(key: string, etag?: string): Promise<{ source: RandomAccessSource; etag: string | undefined }>;
   deleteObject(key: string): Promise<void>;
+  /** A working object of an import job (temp: lifecycle removes it if the job does not). */
+  putJson(key: string, value: unknown): Promise<void>;
+  getJson(key: string): Promise<unknown>;
 }

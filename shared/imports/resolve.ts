@@ -42,7 +42,7 @@ export interface ResolveInput<T extends ContentType> {
   existing?: { id: string; content: ItemByType[T] } | undefined;
   strategy: ImportStrategy;
   /** Identity keys of the type taken in the library and by earlier decisions of this import. */
-  takenKeys: ReadonlySet<string>;
+  takenKeys: { has(key: string): boolean };
   /** Prepended to the incoming title before conflict detection (`[Imported] `); not to embeddings. */
   prefix?: string | undefined;
 }

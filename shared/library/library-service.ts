@@ -20,6 +20,9 @@ import type {
 export const ITEM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const EMBEDDING_ID_PATTERN = /^(?:(?:media|collection):)?[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
+/** Ids an import gives the items it creates; reserved, so no one else creates one and an import needs no check. */
+export const IMPORTED_ID_PREFIX = 'imp-';
+
 export function isValidItemId(type: ContentType, id: string): boolean {
   return (type === 'embedding' ? EMBEDDING_ID_PATTERN : ITEM_ID_PATTERN).test(id);
 }
@@ -141,6 +144,12 @@ export class LibraryService {
   async create(userId: string, type: ContentType, write: LibraryWrite): Promise<LibraryItemView> {
     const id = write.id ?? randomUUID();
     if (!isValidItemId(type, id)) throw invalidId(type, id);
+    if (id.startsWith(IMPORTED_ID_PREFIX)) {
+      throw new ValidationError(
+        'reserved_id',
+        `Ids starting with "${IMPORTED_ID_PREFIX}" are given by imports. Choose another id, or leave it out.`,
+      );
+    }
     const now = this.clock.now().toISOString();
     const content = parseContent(type, { ...write.content, id });
     const item: LibraryItem = {

@@ -83,6 +83,11 @@ export interface LibraryStore {
    * false when the expectation does not hold.
    */
   put(item: LibraryItem, expect?: 'absent' | number): Promise<boolean>;
+  /**
+   * Writes new items many at a time, without conditions: only for ids that no one else writes (an import's own
+   * ids, checked absent just before), where a rerun writes the same item again.
+   */
+  putNew(items: readonly LibraryItem[]): Promise<void>;
   /** Removes the item and its stored body and files; false when it did not exist. */
   delete(userId: string, type: ContentType, id: string): Promise<boolean>;
   /** Stores one file of an item (bytes in S3) and returns its record, to be listed in the item's `files`. */

@@ -16,6 +16,8 @@ export interface BatchRange {
   start: number;
   /** Index after the last item (exclusive). */
   end: number;
+  /** Items per report page within the batch (imports), the same for every batch of a job. */
+  pageSize?: number;
 }
 
 /** Errors whose `name` the state machines match in Retry and Catch. */

@@ -72,6 +72,10 @@ export class MemoryLibraryStore implements LibraryStore {
     return Promise.resolve(true);
   }
 
+  async putNew(items: readonly LibraryItem[]): Promise<void> {
+    for (const item of items) await this.put(item);
+  }
+
   delete(userId: string, type: ContentType, id: string): Promise<boolean> {
     return Promise.resolve(this.items.delete(this.key(userId, type, id)));
   }

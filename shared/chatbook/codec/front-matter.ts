@@ -58,8 +58,39 @@ function settleBigInts(value: unknown): unknown {
 
 type YamlReading = { ok: true; data: JsonObject } | { ok: false; reason: string };
 
+const FLAT_LINE = /^([A-Za-z_][A-Za-z0-9_-]*): (.+)$/;
+/** A plain scalar the core schema reads as this very string (no indicator, keyword or number in it). */
+const PLAIN_STRING = /^[A-Za-z_][A-Za-z0-9_ .,/()-]*(?<! )$/;
+const KEYWORD = /^(?:true|false|null)$/i;
+const SMALL_INTEGER = /^(?:0|[1-9]\d{0,14})$/;
+const SINGLE_QUOTED = /^'((?:[^']|'')*)'$/;
+
+/**
+ * Front matter made only of `key: value` lines with plain strings, small integers or single-quoted strings (what
+ * our writer emits for most notes), read without the YAML parser; anything else returns undefined. The result is
+ * what the parser gives for the same text.
+ */
+export function readFlatFrontMatter(yamlText: string): JsonObject | undefined {
+  const data: JsonObject = {};
+  for (const line of yamlText.split('\n')) {
+    if (line === '') continue;
+    const match = FLAT_LINE.exec(line);
+    if (!match) return undefined;
+    const [, key = '', raw = ''] = match;
+    if (key === '__proto__' || Object.hasOwn(data, key)) return undefined;
+    const quoted = SINGLE_QUOTED.exec(raw);
+    if (quoted) data[key] = (quoted[1] ?? '').replaceAll("''", "'");
+    else if (SMALL_INTEGER.test(raw)) data[key] = Number(raw);
+    else if (PLAIN_STRING.test(raw) && !KEYWORD.test(raw)) data[key] = raw;
+    else return undefined;
+  }
+  return data;
+}
+
 function readYaml(yamlText: string): YamlReading {
   if (yamlText.length > MAX_FRONT_MATTER_CHARS) return { ok: false, reason: 'front matter too large' };
+  const flat = readFlatFrontMatter(yamlText);
+  if (flat) return { ok: true, data: flat };
   try {
     const document = parseDocument(yamlText, {
       schema: 'core',

@@ -1,41 +1,19 @@
 // The import engine over in-memory stores: order, idempotence (a batch run twice writes nothing twice) and links.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContentType } from '../../../shared/chatbook/layout';
 import { BufferSource, openChatbook } from '../../../shared/chatbook/reader';
 import { buildExportArchive } from '../../../shared/exports/archive';
 import { exportRequestSchema, toExportSpec } from '../../../shared/exports/export-request';
 import { planExport } from '../../../shared/exports/plan';
 import {
+  ImportIdentities,
   importItems,
-  LibraryIdentities,
   planImport,
   type ImportOptions,
 } from '../../../shared/imports/import-items';
-import type { ImportRecord, ImportRecords } from '../../../shared/imports/records';
+import { MemoryImportRecords } from '../../support/memory-import-records';
 import { SAMPLES } from '../../support/chatbook-samples';
 import { MemoryLibraryStore } from '../../support/memory-library-store';
-
-class MemoryImportRecords implements ImportRecords {
-  readonly records = new Map<string, ImportRecord>();
-  getMany(userId: string, jobId: string, keys: readonly { type: ContentType; sourceId: string }[]) {
-    return Promise.resolve(
-      keys.flatMap((key) => {
-        const record = this.records.get(`${userId}/${jobId}/${key.type}/${key.sourceId}`);
-        return record ? [structuredClone(record)] : [];
-      }),
-    );
-  }
-  put(userId: string, jobId: string, record: ImportRecord) {
-    const key = `${userId}/${jobId}/${record.type}/${record.sourceId}`;
-    if (this.records.has(key)) return Promise.resolve(false);
-    this.records.set(key, structuredClone(record));
-    return Promise.resolve(true);
-  }
-  list() {
-    return Promise.resolve({ records: [...this.records.values()] });
-  }
-}
 
 const FROM = 'alice';
 const TO = 'bob';
@@ -98,13 +76,16 @@ describe('import engine', () => {
       records,
       source: { name: 'Samples', exportId: 'export-1' },
     };
-    const results = await importItems(
-      archive,
-      items,
-      OPTIONS,
-      env,
-      new LibraryIdentities(library, TO, 'job-1'),
-    );
+    const results = (
+      await importItems(
+        archive,
+        items,
+        { start: 0, end: items.length },
+        OPTIONS,
+        env,
+        new ImportIdentities(library, TO, 'job-1'),
+      )
+    ).records;
     assert.deepEqual(
       results.map((record) => record.outcome),
       ['imported', 'imported', 'imported'],
@@ -128,32 +109,41 @@ describe('import engine', () => {
       records,
       source: { name: 'Samples', exportId: null },
     };
-    const first = await importItems(
-      archive,
-      items,
-      OPTIONS,
-      env,
-      new LibraryIdentities(library, TO, 'job-2'),
-    );
+    const first = (
+      await importItems(
+        archive,
+        items,
+        { start: 0, end: items.length },
+        OPTIONS,
+        env,
+        new ImportIdentities(library, TO, 'job-2'),
+      )
+    ).records;
     const itemsAfterFirst = [...library.items.keys()].sort();
-    const second = await importItems(
-      archive,
-      items,
-      OPTIONS,
-      env,
-      new LibraryIdentities(library, TO, 'job-2'),
-    );
+    const second = (
+      await importItems(
+        archive,
+        items,
+        { start: 0, end: items.length },
+        OPTIONS,
+        env,
+        new ImportIdentities(library, TO, 'job-2'),
+      )
+    ).records;
     assert.deepEqual(second, first);
     assert.deepEqual([...library.items.keys()].sort(), itemsAfterFirst);
     // A crash after the library writes but before the records: the rerun finds its own items, not conflicts.
-    records.records.clear();
-    const third = await importItems(
-      archive,
-      items,
-      OPTIONS,
-      env,
-      new LibraryIdentities(library, TO, 'job-2'),
-    );
+    records.pages.clear();
+    const third = (
+      await importItems(
+        archive,
+        items,
+        { start: 0, end: items.length },
+        OPTIONS,
+        env,
+        new ImportIdentities(library, TO, 'job-2'),
+      )
+    ).records;
     assert.deepEqual(
       third.map((record) => [record.outcome, record.targetId]),
       first.map((record) => [record.outcome, record.targetId]),
