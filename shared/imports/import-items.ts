@@ -683,7 +683,12 @@ async function updateItem(
       files,
       provenance: entry.provenance,
     };
-    if (await env.library.put(updated, current.version)) return record;
+    if (await env.library.put(updated, current.version)) {
+      const added = stored.files.filter((file) => !current.files.some((kept) => kept.fileId === file.fileId));
+      if (record.outcome !== 'merged' || added.length === 0) return record;
+      const note = `added ${added.length} file(s): ${added.map((file) => file.name).join(', ')}`;
+      return { ...record, notes: [...(record.notes ?? []), note] };
+    }
   }
   return { ...base, outcome: 'failed', reason: 'the item kept changing while it was imported; import again' };
 }

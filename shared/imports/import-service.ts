@@ -17,7 +17,7 @@ import {
 } from '../jobs/job';
 import type { LibraryStore } from '../library/library';
 import { cancelJob, createAndStart, requireOwnJob } from '../jobs/job-lifecycle';
-import { TIER_LIMITS } from '../quotas/tiers';
+import { chatbookLimitsFor } from '../quotas/tiers';
 import { ImportIdentities, importItems, planImport, type ImportOptions } from './import-items';
 import type { ImportSpec } from './import-request';
 import type { UploadObjects } from './ports';
@@ -85,7 +85,7 @@ export class ImportService {
     const { key } = await this.deps.uploads.require(auth, uploadId);
     const { source, etag } = await this.deps.objects.open(key);
     const archive = await openChatbook(source, {
-      limits: { maxArchiveBytes: TIER_LIMITS[auth.tier].maxFileBytes },
+      limits: chatbookLimitsFor(auth.tier),
     });
     return { archive, key, etag };
   }

@@ -12,7 +12,7 @@ import { DomainError } from '../errors';
 import type { Tier } from '../http/auth';
 import type { Job, JobKey } from '../jobs/job';
 import type { LibraryStore } from '../library/library';
-import { TIER_LIMITS } from '../quotas/tiers';
+import { chatbookLimitsFor } from '../quotas/tiers';
 import {
   complete,
   refuse,
@@ -36,6 +36,9 @@ import { countOutcomes } from './import-service';
 import type { UploadObjects } from './ports';
 import { allRecords, RECORD_PAGE_SIZE, type ImportRecords } from './records';
 import { userPrefix } from '../aws/object-classes';
+
+/** Batches a job is split into, at most about: each one opens the archive and parses its manifest again. */
+const MAX_BATCHES = 20;
 
 /** The identities snapshot of a job: written by Plan, passed on by every batch (temp: removed at the end). */
 export function identitiesKey(userId: string, jobId: string): string {
@@ -77,7 +80,7 @@ async function openJobArchive(
 ): Promise<ChatbookArchive> {
   const { source } = await deps.objects.open(spec.uploadKey, spec.etag);
   return openChatbook(source, {
-    limits: { maxArchiveBytes: TIER_LIMITS[spec.tier].maxFileBytes },
+    limits: chatbookLimitsFor(spec.tier),
     verifyData,
   });
 }
@@ -116,7 +119,8 @@ export const importSteps = {
     await deps.objects.putJson(identitiesKey(input.userId, input.jobId), identities.toSnapshot());
     // Batches are whole report pages; a batch smaller than a page is one page.
     const pageSize = Math.min(RECORD_PAGE_SIZE, Math.max(1, deps.batchSize));
-    const size = Math.ceil(Math.max(1, deps.batchSize) / pageSize) * pageSize;
+    const wanted = Math.max(deps.batchSize, Math.ceil(job.totalItems / MAX_BATCHES));
+    const size = Math.ceil(Math.max(1, wanted) / pageSize) * pageSize;
     const batches: BatchRange[] = [];
     for (let begin = 0; begin < job.totalItems; begin += size) {
       batches.push({ start: begin, end: Math.min(job.totalItems, begin + size), pageSize });

@@ -7,7 +7,7 @@ import { openChatbook, type ChatbookArchive } from '../chatbook/reader';
 import { KNOWN_V1_1_FEATURES } from '../chatbook/schema/manifest';
 import type { AuthContext } from '../http/auth';
 import type { LibraryStore } from '../library/library';
-import { TIER_LIMITS } from '../quotas/tiers';
+import { chatbookLimitsFor } from '../quotas/tiers';
 import { normalizeTitle } from './identity';
 import type { UploadObjects } from './ports';
 import type { UploadService } from './upload-service';
@@ -97,7 +97,7 @@ export class PreviewService {
     const { key, sizeBytes } = await this.uploads.require(auth, uploadId);
     const { source } = await this.objects.open(key);
     const archive = await openChatbook(source, {
-      limits: { maxArchiveBytes: TIER_LIMITS[auth.tier].maxFileBytes },
+      limits: chatbookLimitsFor(auth.tier),
     });
     try {
       return await this.report(auth.userId, uploadId, sizeBytes, archive);
