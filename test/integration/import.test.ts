@@ -133,7 +133,7 @@ async function contentsOf(bytes: Buffer): Promise<{ items: Record<string, string
       assert.ok(result.ok, `${ref.type} ${ref.id} decodes`);
       decoded.set(`${ref.type}#${ref.id}`, {
         type: ref.type,
-        content: result.item as Record<string, unknown>,
+        content: result.item,
       });
     }
     const titleOf = (type: ContentType, id: unknown) => {
