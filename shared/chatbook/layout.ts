@@ -61,6 +61,11 @@ export function conversationAssetPath(conversationId: string, fileName: string):
   return `${CONTENT_FOLDERS.conversation}/conversation_${conversationId}_assets/${fileName}`;
 }
 
+/** Where a character's own files (its avatar) sit, beside its item file, as a conversation keeps its attachments. */
+export function characterAssetPath(characterId: string, fileName: string): string {
+  return `${CONTENT_FOLDERS.character}/character_${characterId}_assets/${fileName}`;
+}
+
 /** Extensions whose content is already compressed: stored, not deflated, in the archive. */
 export const STORED_EXTENSIONS: ReadonlySet<string> = new Set([
   'jpg',

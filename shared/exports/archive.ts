@@ -5,7 +5,13 @@
  */
 import type { Readable } from 'node:stream';
 import { encodeItem, itemPathFor } from '../chatbook/codec/item-codec';
-import { conversationAssetPath, mediaFilePath, type ContentType } from '../chatbook/layout';
+import {
+  characterAssetPath,
+  conversationAssetPath,
+  mediaFilePath,
+  type ContentType,
+} from '../chatbook/layout';
+import { isPlainObject } from '../chatbook/schema/common';
 import { buildManifest, type ContentItemRef, type ManifestRelationship } from '../chatbook/schema/manifest';
 import type { ItemByType } from '../chatbook/schema/items';
 import { writeChatbook, type ChatbookEntry, type WriteChatbookResult } from '../chatbook/writer';
@@ -85,6 +91,20 @@ function archiveContent(item: LibraryItem, files: readonly LibraryFile[]): ItemB
     if (files.length > 0) content.attachments_path = conversationAssetPath(item.id, '').replace(/\/$/, '');
     return content as ItemByType['conversation'];
   }
+  if (item.type === 'character') {
+    const content = structuredClone(item.content) as Json;
+    const metadata = content.metadata;
+    const avatar = isPlainObject(metadata) ? metadata.avatar : undefined;
+    const file =
+      isPlainObject(avatar) && typeof avatar.file_id === 'string' ? bundled.get(avatar.file_id) : undefined;
+    if (isPlainObject(avatar) && file) {
+      delete avatar.file_id;
+      avatar.file_path = characterAssetPath(item.id, file.name);
+      avatar.bundled = true;
+      avatar.size_bytes = file.sizeBytes;
+    }
+    return content as ItemByType['character'];
+  }
   if (item.type === 'media') {
     const content = structuredClone(item.content) as Json;
     for (const artifact of asRecords(content.stored_artifacts)) {
@@ -103,9 +123,9 @@ function archiveContent(item: LibraryItem, files: readonly LibraryFile[]): ItemB
 }
 
 function filePathOf(item: PlannedItem, file: LibraryFile): string {
-  return item.type === 'media'
-    ? mediaArchivePath(item.id, file)
-    : conversationAssetPath(item.id, file.fileId);
+  if (item.type === 'media') return mediaArchivePath(item.id, file);
+  if (item.type === 'character') return characterAssetPath(item.id, file.name);
+  return conversationAssetPath(item.id, file.fileId);
 }
 
 /** Counts tldw puts in a content item's metadata, plus ours. */

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { decodeItem } from '../chatbook/codec/item-codec';
 import { isContentType, mediaTypeOf, type ContentType } from '../chatbook/layout';
 import type { ChatbookArchive } from '../chatbook/reader';
+import { isPlainObject } from '../chatbook/schema/common';
 import type { ItemByType } from '../chatbook/schema/items';
 import type { LibraryItemSummary } from '../library/library';
 import { tagsOf, titleOf } from '../library/item-fields';
@@ -236,6 +237,17 @@ async function storeFiles(
       delete artifact.archive_path;
       delete artifact.bundled;
       delete artifact.pointer_only;
+    }
+  }
+  if (type === 'character') {
+    const metadata = next.metadata;
+    const avatar = isPlainObject(metadata) ? metadata.avatar : undefined;
+    const path = isPlainObject(avatar) ? avatar.file_path : undefined;
+    if (isPlainObject(avatar) && typeof path === 'string' && archive.hasEntry(path)) {
+      await store(path, 'avatar', baseName(path), avatar.mime_type);
+      avatar.file_id = 'avatar';
+      delete avatar.file_path;
+      delete avatar.bundled;
     }
   }
   if (type === 'conversation') {

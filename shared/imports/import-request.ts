@@ -1,6 +1,7 @@
 /** POST /import: the upload, the strategy and what to take, with tldw_server's keys accepted too. */
 import { z } from 'zod';
 import { CONTENT_TYPES, isContentType, type ContentType } from '../chatbook/layout';
+import { SOURCE_FORMATS, type SourceFormat } from '../interop/source-format';
 import { IMPORT_STRATEGIES, type ImportStrategy } from './resolve';
 
 const selectionSchema = z
@@ -39,6 +40,10 @@ export const importRequestSchema = z
     import_embeddings: z.boolean().optional(),
     async: z.boolean().optional(),
     async_mode: z.boolean().optional(),
+    /** What the upload is (a chatbook, a ChatGPT export, a character card...); detected from its content if left out. */
+    source_format: z
+      .enum(SOURCE_FORMATS, { error: `source_format must be one of ${SOURCE_FORMATS.join(', ')}` })
+      .optional(),
   })
   .strict();
 
@@ -50,6 +55,7 @@ export interface ImportSpec {
   includeMedia: boolean;
   includeEmbeddings: boolean;
   async?: boolean;
+  sourceFormat?: SourceFormat;
 }
 
 export function toImportSpec(request: z.infer<typeof importRequestSchema>): ImportSpec {
@@ -64,5 +70,6 @@ export function toImportSpec(request: z.infer<typeof importRequestSchema>): Impo
     includeMedia: request.include_media ?? request.import_media ?? true,
     includeEmbeddings: request.include_embeddings ?? request.import_embeddings ?? true,
     ...(asyncChoice === undefined ? {} : { async: asyncChoice }),
+    ...(request.source_format ? { sourceFormat: request.source_format } : {}),
   };
 }

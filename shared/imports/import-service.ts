@@ -3,7 +3,8 @@
  * import jobs and their per-item reports. The archive is validated whole before anything is written.
  */
 import { randomUUID } from 'node:crypto';
-import { openChatbook, type ChatbookArchive } from '../chatbook/reader';
+import type { ChatbookArchive } from '../chatbook/reader';
+import { openUpload } from './open-upload';
 import { TooLargeError, UnprocessableError } from '../errors';
 import type { AuthContext } from '../http/auth';
 import {
@@ -17,7 +18,6 @@ import {
 } from '../jobs/job';
 import type { LibraryStore } from '../library/library';
 import { cancelJob, createAndStart, requireOwnJob } from '../jobs/job-lifecycle';
-import { chatbookLimitsFor } from '../quotas/tiers';
 import { ImportIdentities, importItems, planImport, type ImportOptions } from './import-items';
 import type { ImportSpec } from './import-request';
 import type { UploadObjects } from './ports';
@@ -80,19 +80,17 @@ export class ImportService {
 
   private async openUpload(
     auth: AuthContext,
-    uploadId: string,
+    spec: ImportSpec,
   ): Promise<{ archive: ChatbookArchive; key: string; etag: string | undefined }> {
-    const { key } = await this.deps.uploads.require(auth, uploadId);
+    const { key } = await this.deps.uploads.require(auth, spec.uploadId);
     const { source, etag } = await this.deps.objects.open(key);
-    const archive = await openChatbook(source, {
-      limits: chatbookLimitsFor(auth.tier),
-    });
+    const { archive } = await openUpload(source, auth.tier, { sourceFormat: spec.sourceFormat });
     return { archive, key, etag };
   }
 
   /** Validates the whole archive, then imports it in the request; a refusal writes nothing. */
   async start(auth: AuthContext, spec: ImportSpec): Promise<{ job: ImportJobView; sync: boolean }> {
-    const { archive, key: uploadKey, etag } = await this.openUpload(auth, spec.uploadId);
+    const { archive, key: uploadKey, etag } = await this.openUpload(auth, spec);
     try {
       const options: ImportOptions = {
         strategy: spec.strategy,

@@ -7,12 +7,12 @@
  * at its next page.
  */
 import type { ContentType } from '../chatbook/layout';
-import { openChatbook, type ChatbookArchive } from '../chatbook/reader';
+import type { ChatbookArchive } from '../chatbook/reader';
+import { openUpload } from './open-upload';
 import { DomainError } from '../errors';
 import type { Tier } from '../http/auth';
 import type { Job, JobKey } from '../jobs/job';
 import type { LibraryStore } from '../library/library';
-import { chatbookLimitsFor } from '../quotas/tiers';
 import {
   complete,
   refuse,
@@ -79,10 +79,8 @@ async function openJobArchive(
   verifyData: boolean,
 ): Promise<ChatbookArchive> {
   const { source } = await deps.objects.open(spec.uploadKey, spec.etag);
-  return openChatbook(source, {
-    limits: chatbookLimitsFor(spec.tier),
-    verifyData,
-  });
+  // A converted upload converts the same way every time (same ids and paths), so every step sees one archive.
+  return (await openUpload(source, spec.tier, { sourceFormat: spec.sourceFormat, verifyData })).archive;
 }
 
 export const importSteps = {

@@ -3,11 +3,12 @@
  * then what it holds and what importing it would do to the user's library under each strategy.
  */
 import { CONTENT_TYPES, isContentType, type ContentType } from '../chatbook/layout';
-import { openChatbook, type ChatbookArchive } from '../chatbook/reader';
+import type { ChatbookArchive } from '../chatbook/reader';
+import type { SourceFormat } from '../interop/source-format';
+import { openUpload } from './open-upload';
 import { KNOWN_V1_1_FEATURES } from '../chatbook/schema/manifest';
 import type { AuthContext } from '../http/auth';
 import type { LibraryStore } from '../library/library';
-import { chatbookLimitsFor } from '../quotas/tiers';
 import { normalizeTitle } from './identity';
 import type { UploadObjects } from './ports';
 import type { UploadService } from './upload-service';
@@ -29,6 +30,10 @@ export interface ConflictForecast {
 export interface PreviewReport {
   upload_id: string;
   size_bytes: number;
+  /** What the upload is: a chatbook, or a format converted to one. */
+  source_format: SourceFormat;
+  /** Items of a converted file that could not be converted: skipped, and said why. */
+  conversion_failures: { source_id: string; title: string; reason: string }[];
   manifest: {
     version: string;
     declared_version: string;
@@ -93,14 +98,20 @@ export class PreviewService {
     private readonly library: LibraryStore,
   ) {}
 
-  async preview(auth: AuthContext, uploadId: string): Promise<PreviewReport> {
+  async preview(auth: AuthContext, uploadId: string, sourceFormat?: SourceFormat): Promise<PreviewReport> {
     const { key, sizeBytes } = await this.uploads.require(auth, uploadId);
     const { source } = await this.objects.open(key);
-    const archive = await openChatbook(source, {
-      limits: chatbookLimitsFor(auth.tier),
-    });
+    const { archive, format, failures } = await openUpload(source, auth.tier, { sourceFormat });
     try {
-      return await this.report(auth.userId, uploadId, sizeBytes, archive);
+      return {
+        ...(await this.report(auth.userId, uploadId, sizeBytes, archive)),
+        source_format: format,
+        conversion_failures: failures.map((failure) => ({
+          source_id: failure.sourceId,
+          title: failure.title,
+          reason: failure.reason,
+        })),
+      };
     } finally {
       await archive.close();
     }
@@ -111,7 +122,7 @@ export class PreviewService {
     uploadId: string,
     sizeBytes: number,
     archive: ChatbookArchive,
-  ): Promise<PreviewReport> {
+  ): Promise<Omit<PreviewReport, 'source_format' | 'conversion_failures'>> {
     const manifest = archive.manifest as Record<string, unknown>;
     const metadata = (manifest.metadata ?? {}) as Record<string, unknown>;
     const items = archive.manifest.content_items.filter((item) => isContentType(item.type));

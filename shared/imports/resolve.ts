@@ -207,6 +207,8 @@ export function resolveImport<T extends ContentType>(input: ResolveInput<T>): Im
   };
 }
 
+const CHARACTER_IDS_FIELD = 'metadata.character_ids';
+
 /** A relationship of an item to another item: rewritten once the other item's new id is known. */
 export interface ItemReference {
   /** `character_id`, `conversation_id`, `source.media_id`, `source.id`. */
@@ -228,6 +230,14 @@ export function referencesOf<T extends ContentType>(type: T, content: ItemByType
   };
   if (type === 'conversation') add('character_id', 'character', record.character_id);
   if (type === 'generated_document') add('conversation_id', 'conversation', record.conversation_id);
+  // A character card's book names the characters it belongs to (cards imported from SillyTavern).
+  if (
+    type === 'world_book' &&
+    isPlainObject(record.metadata) &&
+    Array.isArray(record.metadata.character_ids)
+  ) {
+    for (const id of record.metadata.character_ids) add(CHARACTER_IDS_FIELD, 'character', id);
+  }
   if (type === 'embedding' && isPlainObject(record.source)) {
     add('source.media_id', 'media', record.source.media_id);
     // Our own vector form says what it embeds as {type, id}.
@@ -249,6 +259,12 @@ export function withReferences<T extends ContentType>(
   for (const reference of referencesOf(type, content)) {
     const next = map[reference.type]?.get(reference.id);
     if (next === undefined || next === reference.id) continue;
+    if (reference.field === CHARACTER_IDS_FIELD) {
+      const metadata = result.metadata as JsonObject;
+      const ids = (metadata.character_ids as unknown[]).map((id) => (idOf(id) === reference.id ? next : id));
+      result = { ...result, metadata: { ...metadata, character_ids: ids } };
+      continue;
+    }
     const [first, second] = reference.field.split('.') as [string, string | undefined];
     if (second === undefined) {
       result = { ...result, [first]: next };

@@ -17,3 +17,5 @@ export type {
   ContentItemRef,
   OpenChatbookOptions,
 } from './chatbook';
+export { listZipFileNames, openZipArchive } from './zip-archive';
+export type { OpenZipArchiveOptions, ZipArchive } from './zip-archive';
