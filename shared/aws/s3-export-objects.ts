@@ -41,7 +41,7 @@ export class S3ExportObjects implements ExportObjects {
       new CreateMultipartUploadCommand({
         Bucket: this.bucket,
         Key: key,
-        ContentType: 'application/zip',
+        ContentType: options.contentType ?? 'application/zip',
         ContentDisposition: contentDisposition(options.fileName),
         Tagging: objectClassTagging('export'),
       }),
@@ -129,7 +129,6 @@ export class S3ExportObjects implements ExportObjects {
         Bucket: this.bucket,
         Key: key,
         ResponseContentDisposition: contentDisposition(fileName),
-        ResponseContentType: 'application/zip',
       }),
       { expiresIn: ttlSeconds },
     );

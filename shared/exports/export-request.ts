@@ -4,6 +4,7 @@
  * `async_mode`).
  */
 import { z } from 'zod';
+import { EXPORT_TARGETS, TARGET_TYPES, type ExportTarget } from './foreign-export';
 import { CONTENT_TYPES, isContentType, type ContentType } from '../chatbook/layout';
 
 /** tldw's "safe text": letters, digits, spaces and a little punctuation; no path or markup characters. */
@@ -84,10 +85,25 @@ export const exportRequestSchema = z
       .transform((version) => (version === '1.0' ? '1.0.0' : version)),
     async: z.boolean().optional(),
     async_mode: z.boolean().optional(),
+    /** What to write: a chatbook (default), Open WebUI's chat JSON (conversations), or character cards. */
+    target: z
+      .enum(EXPORT_TARGETS, { error: `target must be one of ${EXPORT_TARGETS.join(', ')}` })
+      .default('chatbook'),
   })
   .strict()
   .superRefine((request, ctx) => {
     const selection = request.selection ?? request.content_selections;
+    if (request.target !== 'chatbook' && selection) {
+      const allowed = TARGET_TYPES[request.target];
+      const others = Object.keys(selection).filter((type) => !allowed.includes(type));
+      if (others.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['selection'],
+          message: `target ${request.target} exports ${allowed.join(', ')} only; remove ${others.join(', ')} from the selection or export a chatbook`,
+        });
+      }
+    }
     if (request.selection && request.content_selections) {
       ctx.addIssue({
         code: 'custom',
@@ -138,6 +154,8 @@ export interface ExportSpec {
   includeMedia: boolean;
   includeEmbeddings: boolean;
   formatVersion: '1.1.0' | '1.0.0';
+  /** A chatbook unless asked for another tool's format (absent on jobs from before targets: a chatbook). */
+  target?: ExportTarget;
   /** undefined: let the size decide (sync when small). */
   async?: boolean;
 }
@@ -161,6 +179,7 @@ export function toExportSpec(request: z.output<typeof exportRequestSchema>): Exp
     includeMedia: request.include_media,
     includeEmbeddings: request.include_embeddings,
     formatVersion: request.format_version,
+    ...(request.target === 'chatbook' ? {} : { target: request.target }),
     ...(asyncChoice === undefined ? {} : { async: asyncChoice }),
   };
 }

@@ -23,7 +23,8 @@ import {
 } from '../jobs/job';
 import type { LibraryStore } from '../library/library';
 import { cancelJob, createAndStart, requireOwnJob } from '../jobs/job-lifecycle';
-import { buildExportArchive } from './archive';
+import { buildExportArchive, type BuildArchiveInput } from './archive';
+import { buildForeignExport, TARGET_FILES, type ExportTarget } from './foreign-export';
 import type { ExportSpec } from './export-request';
 import { planExport, type ExportPlan } from './plan';
 import type { ExportObjects, ExportWorkflows } from './ports';
@@ -71,14 +72,14 @@ export function exportKeys(userId: string, jobId: string, fileName: string) {
 }
 
 /** The download's file name: the export's name with path and shell characters replaced. */
-export function archiveFileName(name: string): string {
+export function archiveFileName(name: string, target: ExportTarget = 'chatbook'): string {
   const safe = name
     .normalize('NFC')
     .replace(/[^\p{L}\p{N} ._()-]+/gu, '_')
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 120);
-  return `${safe === '' ? 'chatbook' : safe}.chatbook`;
+  return `${safe === '' ? 'chatbook' : safe}${TARGET_FILES[target].extension}`;
 }
 
 export interface ExportJobView {
@@ -137,7 +138,7 @@ export class ExportService {
   private newJob(userId: string, spec: ExportSpec, plan: ExportPlan, status: JobStatus): Job {
     const now = this.deps.clock.now().toISOString();
     const jobId = randomUUID();
-    const fileName = archiveFileName(spec.name);
+    const fileName = archiveFileName(spec.name, spec.target);
     return {
       userId,
       jobId,
@@ -393,9 +394,9 @@ export async function writeArchive(
   plan: ExportPlan,
 ): Promise<WrittenArchive> {
   const key: JobKey = { userId: job.userId, kind: 'export', jobId: job.jobId };
-  const archive = job.archive ?? { key: '', fileName: archiveFileName(spec.name) };
+  const archive = job.archive ?? { key: '', fileName: archiveFileName(spec.name, spec.target) };
   let processedBytes = 0;
-  const built = buildExportArchive({
+  const input: BuildArchiveInput = {
     store: deps.library,
     userId: job.userId,
     jobId: job.jobId,
@@ -406,10 +407,13 @@ export async function writeArchive(
       processedBytes = progress.processedBytes;
       return deps.jobs.update(key, ['in_progress'], progress);
     },
-  });
+  };
+  const target = spec.target ?? 'chatbook';
+  const built = target === 'chatbook' ? buildExportArchive(input) : buildForeignExport(input, target);
   const [uploaded, written] = await Promise.all([
     deps.objects.uploadArchive(archive.key, built.stream, {
       fileName: archive.fileName,
+      contentType: TARGET_FILES[target].contentType,
       onUploadId: async (uploadId) => {
         await deps.jobs.update(key, ['in_progress'], { archive: { ...archive, uploadId } });
       },

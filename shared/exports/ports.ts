@@ -5,6 +5,8 @@ import type { JobWorkflows } from '../jobs/job';
 export interface ArchiveUploadOptions {
   /** The download's file name, for Content-Disposition. */
   fileName: string;
+  /** The download's media type; a chatbook (application/zip) unless said. */
+  contentType?: string;
   /** Called once the multipart upload exists, so a failure elsewhere can abort it. */
   onUploadId?: (uploadId: string) => Promise<void>;
 }

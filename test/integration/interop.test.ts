@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ContentType } from '../../shared/chatbook/layout';
+import { BufferSource, openZipArchive } from '../../shared/chatbook/reader';
 import type { ImportJobView } from '../../shared/imports/import-service';
 import type { PreviewReport } from '../../shared/imports/preview';
 import type { LibraryItem, LibraryStore } from '../../shared/library/library';
@@ -74,6 +75,21 @@ async function fileBytes(item: LibraryItem, fileId: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of await library.openFile(file)) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks);
+}
+
+/** Exports `selection` as `target` (sync) and downloads it: parsed JSON for Open WebUI, bytes otherwise. */
+async function exportAs(user: string, selection: Record<string, string>, target: string): Promise<unknown> {
+  const response = await post('/api/v1/chatbooks/export', user, {
+    name: `${user} ${target}`,
+    selection,
+    target,
+  });
+  const job = (await response.json()) as { download_url: string | null; status: string };
+  assert.equal(response.status, 201, JSON.stringify(job));
+  const redirect = await cloud.call(job.download_url ?? '', { user, redirect: 'manual' });
+  assert.equal(redirect.status, 302);
+  const bytes = Buffer.from(await (await fetch(redirect.headers.get('location') ?? '')).arrayBuffer());
+  return target === 'openwebui' ? (JSON.parse(bytes.toString('utf8')) as unknown) : bytes;
 }
 
 type Message = {
@@ -172,6 +188,55 @@ describe('foreign formats through upload, preview and import', () => {
     assert.ok((await items(user, 'character')).length >= 2);
   });
 
+  it('exports conversations back as Open WebUI JSON, with their history trees', async () => {
+    const user = 'owui-bare';
+    const [conversation] = await items(user, 'conversation');
+    assert.ok(conversation);
+    const rows = (await exportAs(user, { conversation: 'all' }, 'openwebui')) as {
+      chat: { history: { messages: Record<string, { parentId: string | null }>; currentId: string } };
+    }[];
+    assert.equal(rows.length, 1);
+    const history = rows[0]!.chat.history;
+    const messages = (conversation.content as { messages: Message[] }).messages;
+    assert.deepEqual(Object.keys(history.messages).sort(), messages.map((m) => m.id).sort());
+    for (const message of messages)
+      assert.equal(history.messages[message.id]?.parentId ?? null, message.parent_id);
+    assert.ok(history.messages[history.currentId]);
+    // And back in: the same tree.
+    const again = await previewAndImport('owui-again', Buffer.from(JSON.stringify(rows)));
+    assert.equal(again.preview.source_format, 'openwebui_json');
+    const [reimported] = await items('owui-again', 'conversation');
+    const shape = (item: LibraryItem) =>
+      (item.content as { messages: Message[] }).messages.map((m) => [m.id, m.parent_id, m.role, m.content]);
+    assert.deepEqual(shape(reimported!), shape(conversation));
+  });
+
+  it('exports characters back as PNG cards (both chunks) and V3 JSON, with their world book', async () => {
+    const user = 'card-user';
+    const zip = (await exportAs(user, { character: 'all' }, 'character_cards')) as Buffer;
+    const archive = await openZipArchive(new BufferSource(zip));
+    const names = archive.entries.map((entry) => entry.name);
+    const png = names.find((name) => name.endsWith('.png'));
+    const json = names.find((name) => name.endsWith('.json'));
+    assert.ok(png && json, names.join(', '));
+    const card = JSON.parse((await archive.readEntry(json)).toString('utf8')) as {
+      spec: string;
+      data: { name: string; character_book?: { entries: unknown[] } };
+    };
+    assert.equal(card.spec, 'chara_card_v3');
+    assert.equal(card.data.name, 'Aria');
+    assert.equal(card.data.character_book?.entries.length, 2);
+    // The PNG reads back as the same character and book.
+    const back = await previewAndImport('card-again', await archive.readEntry(png));
+    assert.equal(back.preview.source_format, 'character_png');
+    assert.equal((await items('card-again', 'character'))[0]?.title, 'Aria');
+    assert.equal(
+      ((await items('card-again', 'world_book'))[0]?.content as { entries: unknown[] }).entries.length,
+      2,
+    );
+    await archive.close();
+  });
+
   it('refuses what it cannot read, and a forced source_format that does not match, writing nothing', async () => {
     const user = 'refused-user';
     const text = await upload(user, Buffer.from('just some text, not a chatbook'));
@@ -189,6 +254,16 @@ describe('foreign formats through upload, preview and import', () => {
       'source_format_mismatch',
     );
     assert.equal((await items(user, 'character')).length, 0);
+    const wrongTypes = await post('/api/v1/chatbooks/export', user, {
+      name: 'notes',
+      selection: { note: 'all' },
+      target: 'openwebui',
+    });
+    assert.equal(wrongTypes.status, 400);
+    assert.match(
+      JSON.stringify(((await wrongTypes.json()) as { error: { details: unknown } }).error.details),
+      /conversation only/,
+    );
     const jobs = (await (await cloud.call('/api/v1/chatbooks/import/jobs', { user })).json()) as {
       jobs: unknown[];
     };

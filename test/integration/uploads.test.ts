@@ -189,8 +189,9 @@ describe('preview', () => {
         'content-type': 'application/zip',
       },
     );
-    assert.equal(notZip.status, 400);
-    assert.equal(((await notZip.json()) as { error: { code: string } }).error.code, 'not_a_zip');
+    // Not a ZIP, nor any other format an upload may be (JSON, PNG).
+    assert.equal(notZip.status, 422);
+    assert.equal(((await notZip.json()) as { error: { code: string } }).error.code, 'unknown_source_format');
     const truncated = await post(
       '/api/v1/chatbooks/preview',
       BOB,
