@@ -8,6 +8,8 @@ function arnToken(resource: IResource): string {
 }
 
 export interface NagSubjects {
+  /** The web page's CloudFront distribution. */
+  siteDistribution: IResource;
   tables: IResource[];
   bucket: IResource;
   /** Functions the state machines invoke (their `:*` version/alias wildcard). */
@@ -71,6 +73,19 @@ export function acknowledgeNagFindings(stack: Stack, subjects: NagSubjects): voi
   accept(
     'COG8',
     'Cognito Plus (threat protection) is a cost choice left to the operator; MFA is required and sign-up is closed.',
+  );
+  // The web page's distribution only.
+  const acceptForSite = (id: string, reason: string) => {
+    Validations.of(subjects.siteDistribution).acknowledge({ id: `AwsSolutions-${id}`, reason });
+  };
+  acceptForSite(
+    'CFR4',
+    'The distribution uses the default *.cloudfront.net certificate, whose viewer TLS policy CloudFront sets; a custom domain with its own certificate sets TLSv1.2_2021.',
+  );
+  acceptForSite('CFR1', 'Chatbooks serves its users wherever they are; no country is excluded by design.');
+  acceptForSite(
+    'CFR2',
+    'The site is static files and the API behind it is throttled per stage and authenticated per request; a WAF web ACL (with its cost) is left to the operator.',
   );
   accept(
     'APIG4',

@@ -1,9 +1,24 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  AllowedMethods,
+  CachePolicy,
+  Distribution,
+  HttpVersion,
+  OriginProtocolPolicy,
+  OriginRequestPolicy,
+  OriginSslPolicy,
+  PriceClass,
+  ResponseHeadersPolicy,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { OAuthScope, type CfnUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { Api, type ExternalIdentity } from './constructs/api';
 import { ChatbookFunction } from './constructs/chatbook-function';
@@ -194,12 +209,21 @@ export class ChatbooksStack extends Stack {
     importMachine.grantStartExecution(importsFn);
     importMachine.grantExecution(importsFn, 'states:StopExecution');
 
+    // The OpenAPI document: built from the route catalog, no table or bucket.
+    const openApi = new ChatbookFunction(this, 'OpenApiFn', {
+      entry: 'functions/api/openapi.ts',
+      size: 'api',
+      description: 'GET /api/v1/openapi.json',
+      logRetention,
+    });
+
     const notFound = fn('NotFoundFn', 'functions/api/not-found.ts', 'handler', 'api', 'Unknown routes');
 
     this.api = new Api(this, 'Api', {
       ...(props.identity ? { identity: props.identity } : {}),
       routes: [
         { method: HttpMethod.GET, path: `${API_PREFIX}/health`, fn: health, public: true },
+        { method: HttpMethod.GET, path: '/api/v1/openapi.json', fn: openApi, public: true },
         ...libraryRoutes,
         { method: HttpMethod.POST, path: `${API_PREFIX}/export`, fn: exportsFn },
         { method: HttpMethod.GET, path: `${API_PREFIX}/export/jobs`, fn: exportsFn },
@@ -233,11 +257,108 @@ export class ChatbooksStack extends Stack {
       targets: [new LambdaFunction(cleanup, { retryAttempts: 2 })],
     });
 
+    const site = this.addWebsite(props.removalPolicy ?? RemovalPolicy.RETAIN);
+
     acknowledgeNagFindings(this, {
+      siteDistribution: site.distribution,
       tables: [jobsTable, libraryTable],
       bucket,
       workflowFunctions: Object.values(workflowFunctions),
       stoppableMachines: [exportMachine, importMachine],
     });
+  }
+
+  /**
+   * The web page: its built files in a private bucket that CloudFront reads through origin access control, and
+   * /api/* routed on the same origin to the HTTP API. Same origin, the page needs no CORS from the API: a
+   * preflight would meet the JWT authorizer on the $default route, and an open OPTIONS route would be the only
+   * route besides health without it. The data bucket lets the page's origin POST uploads and read downloads.
+   * The files go up with `npm run web:build` and `aws s3 sync` (README): a BucketDeployment brings a Python
+   * custom-resource function, which neither the local cloud nor the all-Node function rules can take.
+   */
+  private addWebsite(removalPolicy: RemovalPolicy): { distribution: Distribution; bucket: Bucket } {
+    const { accessLogs, bucket: dataBucket } = this.storage;
+    const siteBucket = new Bucket(this, 'SiteBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'site/',
+      removalPolicy,
+    });
+    const apiDomain = `${this.api.httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    const distribution = new Distribution(this, 'Site', {
+      comment: 'Chatbooks Cloud: the web page, with the API on the same origin',
+      defaultRootObject: 'index.html',
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      priceClass: PriceClass.PRICE_CLASS_100,
+      enableLogging: true,
+      logBucket: accessLogs,
+      logFilePrefix: 'site-cdn/',
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(siteBucket),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        cachePolicy: CachePolicy.CACHING_OPTIMIZED,
+        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+      },
+      additionalBehaviors: {
+        '/api/*': {
+          origin: new HttpOrigin(apiDomain, {
+            protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
+            originSslProtocols: [OriginSslPolicy.TLS_V1_2],
+          }),
+          viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: AllowedMethods.ALLOW_ALL,
+          cachePolicy: CachePolicy.CACHING_DISABLED,
+          // Every header but Host (API Gateway routes on its own), Authorization included.
+          originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+        },
+      },
+    });
+    const siteUrl = `https://${distribution.distributionDomainName}`;
+    dataBucket.addCorsRule({
+      allowedOrigins: [siteUrl],
+      allowedMethods: [HttpMethods.GET, HttpMethods.HEAD, HttpMethods.POST],
+      allowedHeaders: ['*'],
+      exposedHeaders: ['ETag', 'Content-Disposition'],
+      maxAge: 600,
+    });
+
+    let oauth: Record<string, unknown> | undefined;
+    const userPool = this.api.userPool;
+    if (userPool) {
+      const prefix: unknown = this.node.tryGetContext('signInDomainPrefix');
+      const domain = userPool.addDomain('SignIn', {
+        cognitoDomain: {
+          domainPrefix: typeof prefix === 'string' && prefix ? prefix : `chatbooks-${this.account}`,
+        },
+      });
+      // The API's client (the authorizer's audience) gets the page's code flow, calling back to the site only.
+      const client = this.api.node.findChild('WebClient').node.defaultChild as CfnUserPoolClient;
+      const scopes = [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE].map(
+        (scope) => scope.scopeName,
+      );
+      client.allowedOAuthFlows = ['code'];
+      client.allowedOAuthScopes = scopes;
+      client.callbackUrLs = [`${siteUrl}/`];
+      client.logoutUrLs = [`${siteUrl}/`];
+      oauth = {
+        authorize_url: `${domain.baseUrl()}/oauth2/authorize`,
+        token_url: `${domain.baseUrl()}/oauth2/token`,
+        logout_url: `${domain.baseUrl()}/logout`,
+        client_id: client.ref,
+        scopes,
+        redirect_uri: `${siteUrl}/`,
+      };
+    }
+
+    new CfnOutput(this, 'SiteUrl', { value: `${siteUrl}/`, description: 'The web page' });
+    new CfnOutput(this, 'SiteBucketName', { value: siteBucket.bucketName });
+    new CfnOutput(this, 'SiteDistributionId', { value: distribution.distributionId });
+    new CfnOutput(this, 'WebConfig', {
+      description: "The web page's config.json (npm run web:build -- --outputs <cdk outputs file>)",
+      value: this.toJsonString({ environment: 'aws', api_url: '', ...(oauth ? { oauth } : {}) }),
+    });
+    return { distribution, bucket: siteBucket };
   }
 }

@@ -1,7 +1,8 @@
 // POST /uploads (presigned POST, or a small chatbook in the request), POST /preview, POST /import and the
 // import jobs with their per-item reports.
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ValidationError } from '../../shared/errors';
+import { importReportQuerySchema, previewRequestSchema } from '../../shared/http/api-parameters';
 import type { HttpEvent } from '../../shared/http/handler';
 import { jobListQuerySchema, jobPathSchema } from '../../shared/http/job-parameters';
 import { httpRoute, json, parseBody, parseParameters, routeTable } from '../../shared/http/handler';
@@ -12,12 +13,6 @@ import { uploadRequestSchema } from '../../shared/imports/upload-service';
 
 const { uploads, previews, imports } = importServicesFromEnv();
 const PREFIX = '/api/v1/chatbooks';
-
-const previewRequest = z.object({ upload_id: z.string().min(1).max(100) }).strict();
-const reportQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
-  cursor: z.string().max(2048).optional(),
-});
 
 function bodyBytes(event: HttpEvent): Buffer {
   if (!event.body) return Buffer.alloc(0);
@@ -54,7 +49,7 @@ export const handler = routeTable({
     const file = attachedFile(event);
     const uploadId = file
       ? (await uploads.storeInline(auth, file)).upload_id
-      : jsonBody(event, previewRequest).upload_id;
+      : jsonBody(event, previewRequestSchema).upload_id;
     return json(200, await previews.preview(auth, uploadId));
   }),
   [`POST ${PREFIX}/import`]: httpRoute({ body: importRequestSchema }, async ({ auth, body }) => {
@@ -70,7 +65,7 @@ export const handler = routeTable({
   }),
   [`GET ${PREFIX}/import/jobs/{job_id}/report`]: httpRoute({}, async ({ auth, pathParameters, query }) => {
     const { job_id } = parseParameters(jobPathSchema, pathParameters, 'path');
-    const { limit, cursor } = parseParameters(reportQuery, query, 'query');
+    const { limit, cursor } = parseParameters(importReportQuerySchema, query, 'query');
     return json(200, await imports.report(auth.userId, job_id, limit, cursor));
   }),
   [`DELETE ${PREFIX}/import/jobs/{job_id}`]: httpRoute({}, async ({ auth, pathParameters }) => {

@@ -1,4 +1,5 @@
 import './polyfills';
+import { PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,6 +13,7 @@ import { createHttpFront } from './http-front';
 import { issueToken, loadIssuer, type TokenOptions } from './jwt';
 import { LambdaHost } from './lambda-host';
 import { LocalStepFunctions } from './sfn-service';
+import { localSite } from '../../web/site';
 
 export interface LocalCloudOptions {
   /** Port of the API; 0 picks a free one. */
@@ -83,6 +85,60 @@ function envName(template: LocalAssembly, variable: string): string {
   throw new Error(`No function has ${variable} in its environment.`);
 }
 
+/** POST /__local/token {"user"}: what `npm run token` prints, for the web page's demo sign-in. */
+function issueLocalToken(body: Buffer, response: ServerResponse, issue: (userId: string) => string): void {
+  let user: unknown;
+  try {
+    user = (JSON.parse(body.toString('utf8') || '{}') as { user?: unknown }).user;
+  } catch {
+    user = undefined;
+  }
+  const send = (status: number, payload: unknown) => {
+    response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    response.end(JSON.stringify(payload));
+  };
+  if (typeof user !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/.test(user)) {
+    send(400, {
+      error: { code: 'invalid_user', message: 'Send {"user": "<id>"}: letters, digits and . _ @ + -.' },
+    });
+    return;
+  }
+  send(200, { token: issue(user), user_id: user });
+}
+
+/**
+ * Lets the page's origin use the data bucket, as the stack does for the deployed site: the page POSTs uploads to
+ * presigned forms and follows download redirects to presigned GETs on the S3 endpoint, another origin.
+ */
+async function allowPageOrigin(s3Endpoint: string, bucket: string, origin: string): Promise<void> {
+  const s3 = new S3Client({
+    region: LOCAL_REGION,
+    endpoint: s3Endpoint,
+    forcePathStyle: true,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: bucket,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: [origin],
+              AllowedMethods: ['GET', 'HEAD', 'POST'],
+              AllowedHeaders: ['*'],
+              ExposeHeaders: ['ETag', 'Content-Disposition'],
+              MaxAgeSeconds: 600,
+            },
+          ],
+        },
+      }),
+    );
+  } finally {
+    s3.destroy();
+  }
+}
+
 /**
  * Starts the whole service on this machine: the stack synthesized in process, s3rver and dynalite, every
  * function in its own worker, the state machines on aws-local-stepfunctions behind an SDK-compatible endpoint,
@@ -150,9 +206,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
   const localControl = async (
     request: IncomingMessage,
-    _body: Buffer,
+    body: Buffer,
     response: ServerResponse,
   ): Promise<boolean> => {
+    if (request.url === '/__local/token' && request.method === 'POST') {
+      issueLocalToken(body, response, (userId) => issueToken(issuer, { userId }));
+      return true;
+    }
     const match = /^\/__local\/rules\/(\w+)$/.exec(new URL(request.url ?? '/', 'http://local').pathname);
     if (!match || request.method !== 'POST') return false;
     try {
@@ -173,6 +233,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       lambdas,
       issuer,
       localControl,
+      // The web page, at / and /app/; it signs in with /__local/token.
+      site: localSite({
+        environment: 'local',
+        api_url: '',
+        local_token_url: '/__local/token',
+        demo_user: 'demo',
+      }),
     }),
   );
   await new Promise<void>((resolveListen, reject) => {
@@ -180,6 +247,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     server.listen(options.port ?? 0, '127.0.0.1', resolveListen);
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await allowPageOrigin(emulators.s3Endpoint, envName(assembly, 'BUCKET_NAME'), url);
 
   const timers: NodeJS.Timeout[] = [];
   if (options.schedules !== false) {

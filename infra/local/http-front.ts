@@ -5,6 +5,7 @@ import type { LocalRoute } from './assembly';
 import { LOCAL_ACCOUNT } from './cfn';
 import { TokenRejected, verifyToken, type Claims, type LocalIssuer } from './jwt';
 import type { LambdaHost } from './lambda-host';
+import type { SiteFile } from '../../web/site';
 
 /** API Gateway's request payload limit for HTTP APIs. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -53,6 +54,34 @@ export interface HttpFrontOptions {
   issuer: LocalIssuer;
   /** Requests under /__local/ (emulator controls) go here. */
   localControl?: (request: IncomingMessage, body: Buffer, response: ServerResponse) => Promise<boolean>;
+  /** The web page's files by path (`/`, `/app/...`, `/config.json`); undefined lets the request go on. */
+  site?: (path: string) => Promise<(SiteFile & { status: number }) | undefined>;
+}
+
+/** Paths the web page never claims: the API's and the local controls'. */
+function reservedForApi(path: string): boolean {
+  return path.startsWith('/api/') || path === '/api' || path.startsWith('/__local/');
+}
+
+/** Serves a file of the web page; false when the site has no such file. */
+async function serveSite(
+  site: NonNullable<HttpFrontOptions['site']>,
+  path: string,
+  method: string,
+  response: ServerResponse,
+): Promise<boolean> {
+  const file = await site(path);
+  if (!file) return false;
+  response.writeHead(file.status, {
+    'content-type': file.contentType,
+    'content-length': String(file.body.byteLength),
+    'cache-control': file.cacheControl,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+  });
+  response.end(method === 'HEAD' ? undefined : file.body);
+  return true;
 }
 
 function sendJson(
@@ -94,6 +123,14 @@ export function createHttpFront(
       chunks.push(chunk as Buffer);
     }
     const body = Buffer.concat(chunks);
+
+    if (
+      options.site &&
+      (method === 'GET' || method === 'HEAD') &&
+      !reservedForApi(url.pathname) &&
+      (await serveSite(options.site, url.pathname, method, response))
+    )
+      return;
 
     if (
       url.pathname.startsWith('/__local/') &&

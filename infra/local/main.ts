@@ -44,6 +44,7 @@ process.on('SIGTERM', shutdown);
 const demo = await seedDemoOnce(cloud, dataDir);
 
 console.log(`Chatbooks Cloud (local) is up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`  Web page: ${cloud.url}/ (sign in as demo, or paste a token)`);
 console.log(`  API:      ${cloud.url}/api/v1/chatbooks`);
 console.log(`  Health:   curl ${cloud.url}/api/v1/chatbooks/health`);
 console.log(`  Token:    npm run token -- --user alice [--tier free|premium|enterprise]`);

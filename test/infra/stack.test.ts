@@ -114,7 +114,7 @@ describe('the stack', () => {
     });
   });
 
-  it('protects every route but health with a JWT authorizer backed by its own Cognito user pool', () => {
+  it('protects every route but health and the OpenAPI document with a JWT authorizer backed by its own Cognito user pool', () => {
     template.resourceCountIs('AWS::Cognito::UserPool', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
@@ -130,7 +130,9 @@ describe('the stack', () => {
     for (const route of routes) {
       assert.equal(
         route.AuthorizationType,
-        route.RouteKey === 'GET /api/v1/chatbooks/health' ? 'NONE' : 'JWT',
+        ['GET /api/v1/chatbooks/health', 'GET /api/v1/openapi.json'].includes(route.RouteKey)
+          ? 'NONE'
+          : 'JWT',
         route.RouteKey,
       );
     }
