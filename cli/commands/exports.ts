@@ -21,6 +21,7 @@ interface ExportOptions {
   includeMedia?: boolean;
   includeEmbeddings?: boolean;
   formatVersion?: '1.1.0' | '1.0.0';
+  target?: 'chatbook' | 'openwebui' | 'character_cards';
   async?: boolean;
   wait?: boolean;
   out?: string;
@@ -71,6 +72,12 @@ export function registerExportCommands(program: Command, io: CliIo): void {
     .option('--include-media', 'bundle the media files')
     .option('--include-embeddings', "add each selected media item's embedding")
     .addOption(new Option('--format-version <version>', 'chatbook format').choices(['1.1.0', '1.0.0']))
+    .addOption(
+      new Option(
+        '--target <target>',
+        'what to write: a chatbook, Open WebUI chat JSON, or character cards',
+      ).choices(['chatbook', 'openwebui', 'character_cards']),
+    )
     .option('--async', 'run as a job even when small')
     .option('--wait', 'wait for a job to finish, with progress')
     .option('-o, --out <file>', 'download the chatbook to this file (waits for the job)')
@@ -95,6 +102,7 @@ export function registerExportCommands(program: Command, io: CliIo): void {
         include_media: options.includeMedia === true,
         include_embeddings: options.includeEmbeddings === true,
         ...(options.formatVersion ? { format_version: options.formatVersion } : {}),
+        ...(options.target ? { target: options.target } : {}),
         ...(options.async ? { async: true } : {}),
       };
       const client = await context.client();
@@ -129,9 +137,8 @@ export function registerExportCommands(program: Command, io: CliIo): void {
     .action(async (jobId: string, options: { out?: string; force?: boolean }, command: Command) => {
       const context = contextOf(command, io);
       const client = await context.client();
-      const path =
-        options.out ??
-        chatbookFileName((await client.getExportJob(jobId, { signal: context.signal })).chatbook_name);
+      const job = options.out ? undefined : await client.getExportJob(jobId, { signal: context.signal });
+      const path = options.out ?? job?.file_name ?? chatbookFileName(job?.chatbook_name ?? jobId);
       requireWritable(path, options.force);
       const file = await downloadTo(context, jobId, path);
       context.output.result({ job_id: jobId, file }, () => fileLine(file));

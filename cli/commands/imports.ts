@@ -5,6 +5,7 @@ import {
   type ChatbooksClient,
   type ImportJob,
   type ImportReportItem,
+  type ImportRequest,
   type PreviewResult,
   type StoredUpload,
 } from '../../sdk/src';
@@ -24,6 +25,7 @@ interface ImportOptions {
   async?: boolean;
   wait?: boolean;
   report?: boolean;
+  sourceFormat?: string;
 }
 
 async function upload(context: CliContext, client: ChatbooksClient, file: string): Promise<StoredUpload> {
@@ -113,6 +115,10 @@ export function registerImportCommands(program: Command, io: CliIo): void {
     .option('--async', 'run as a job even when small')
     .option('--wait', 'wait for a job to finish, with progress')
     .option('--report', 'print what happened to each item (waits for the job)')
+    .option(
+      '--source-format <format>',
+      'what the file is (chatgpt_zip, openwebui_json, character_png, ...); detected if left out',
+    )
     .action(async (file: string, options: ImportOptions, command: Command) => {
       const context = contextOf(command, io);
       requireFile(file);
@@ -128,6 +134,9 @@ export function registerImportCommands(program: Command, io: CliIo): void {
           include_media: options.media,
           include_embeddings: options.embeddings,
           ...(options.async ? { async: true } : {}),
+          ...(options.sourceFormat
+            ? { source_format: options.sourceFormat as NonNullable<ImportRequest['source_format']> }
+            : {}),
         },
         { signal: context.signal },
       );
@@ -157,12 +166,16 @@ export function registerImportCommands(program: Command, io: CliIo): void {
     .description('Validate a chatbook and show what importing it would do; writes nothing')
     .argument('<file>', 'the chatbook (.chatbook or .zip)')
     .option('--conflicts <n>', 'how many conflicts to list', positiveInteger, 20)
-    .action(async (file: string, options: { conflicts: number }, command: Command) => {
+    .option('--source-format <format>', 'what the file is; detected if left out')
+    .action(async (file: string, options: { conflicts: number; sourceFormat?: string }, command: Command) => {
       const context = contextOf(command, io);
       requireFile(file);
       const client = await context.client();
       const stored = await upload(context, client, file);
-      const preview = await client.previewChatbook(stored.upload_id, { signal: context.signal });
+      const preview = await client.previewChatbook(stored.upload_id, {
+        signal: context.signal,
+        ...(options.sourceFormat ? { sourceFormat: options.sourceFormat } : {}),
+      });
       context.output.result(preview, () => previewLines(file, preview, options.conflicts));
     });
 }

@@ -47,10 +47,10 @@ export const handler = routeTable({
   }),
   [`POST ${PREFIX}/preview`]: httpRoute({}, async ({ auth, event }) => {
     const file = attachedFile(event);
-    const uploadId = file
-      ? (await uploads.storeInline(auth, file)).upload_id
-      : jsonBody(event, previewRequestSchema).upload_id;
-    return json(200, await previews.preview(auth, uploadId));
+    const request = file
+      ? { upload_id: (await uploads.storeInline(auth, file)).upload_id }
+      : jsonBody(event, previewRequestSchema);
+    return json(200, await previews.preview(auth, request.upload_id, request.source_format));
   }),
   [`POST ${PREFIX}/import`]: httpRoute({ body: importRequestSchema }, async ({ auth, body }) => {
     const { job, sync } = await imports.start(auth, toImportSpec(body));

@@ -499,10 +499,14 @@ export class ChatbooksClient {
   }
 
   /** Validates an uploaded archive and forecasts its import; writes nothing. */
-  previewChatbook(uploadId: string, options: RequestOptions = {}): Promise<PreviewResult> {
+  previewChatbook(
+    uploadId: string,
+    options: RequestOptions & { sourceFormat?: string } = {},
+  ): Promise<PreviewResult> {
+    const { sourceFormat, ...rest } = options;
     return this.call(previewReportSchema, 'POST', `${CHATBOOKS_PREFIX}/preview`, {
-      ...options,
-      json: { upload_id: uploadId },
+      ...rest,
+      json: { upload_id: uploadId, ...(sourceFormat ? { source_format: sourceFormat } : {}) },
     });
   }
 

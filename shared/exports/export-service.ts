@@ -97,6 +97,7 @@ export interface ExportJobView {
   file_size_bytes: number | null;
   sha256: string | null;
   format_version: string | null;
+  file_name: string | null;
   expires_at: string | null;
   download_url: string | null;
   share_url?: string;
@@ -333,6 +334,8 @@ export class ExportService {
       file_size_bytes: job.archive?.sizeBytes ?? null,
       sha256: job.archive?.sha256 ?? null,
       format_version: job.archive?.formatVersion ?? null,
+      /** The download's file name: `.chatbook`, or `.json`/`.zip` for another tool's format. */
+      file_name: job.archive?.fileName ?? null,
       expires_at: job.archive?.expiresAt ?? null,
       download_url: downloadable ? `${DOWNLOAD_PATH}/${job.jobId}` : null,
       ...(share ? { share_url: share } : {}),

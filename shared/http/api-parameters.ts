@@ -4,9 +4,18 @@
  */
 import { z } from 'zod';
 import { CONTENT_TYPES } from '../chatbook/layout';
+import { SOURCE_FORMATS } from '../interop/source-format';
 
 /** POST /preview with a JSON body: an upload made earlier. */
-export const previewRequestSchema = z.object({ upload_id: z.string().min(1).max(100) }).strict();
+export const previewRequestSchema = z
+  .object({
+    upload_id: z.string().min(1).max(100),
+    /** What the upload is; detected from its content if left out. */
+    source_format: z
+      .enum(SOURCE_FORMATS, { error: `source_format must be one of ${SOURCE_FORMATS.join(', ')}` })
+      .optional(),
+  })
+  .strict();
 
 /** GET /import/jobs/{job_id}/report: one page of per-item records. */
 export const importReportQuerySchema = z.object({

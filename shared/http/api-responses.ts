@@ -51,6 +51,7 @@ export const exportJobSchema = z.object({
   file_size_bytes: z.number().int().nullable(),
   sha256: z.string().nullable().describe('Hex SHA-256 of the archive, once written'),
   format_version: z.string().nullable(),
+  file_name: z.string().nullable(),
   expires_at: isoTime.nullable(),
   download_url: z.string().nullable().describe('GET it (with the token) for a 302 to the archive'),
   share_url: z.string().optional().describe('A signed download link, when share links are on'),

@@ -454,3 +454,27 @@ describe('jobs', () => {
     assert.equal(existsSync(join(ROOT, 'cli-pack.chatbook')), false, 'nothing written to the working folder');
   });
 });
+
+describe('other tools', () => {
+  it('exports for another tool with --target, named for what it is', async () => {
+    // Its own user: the job listings above count every export of the others.
+    const cara = new ChatbooksClient({ baseUrl: cloud.url, token: cloud.token({ userId: 'cli-cara' }) });
+    await cara.createLibraryItem('character', {
+      id: 'cara-c1',
+      content: { name: 'Cara', description: 'A card' },
+    });
+    const cards = join(files, 'cards.zip');
+    const run = await chatbooks(
+      ['--json', 'export', '--type', 'character', '--target', 'character_cards', '--out', cards],
+      { user: 'cli-cara' },
+    );
+    const result = parsed(expectExit(run, 0)) as { job: ExportJob };
+    assert.match(result.job.file_name ?? '', /\.zip$/);
+    assert.equal(sha256(cards), result.job.sha256);
+    assert.deepEqual(readFileSync(cards).subarray(0, 2), Buffer.from('PK'));
+    const wrong = await chatbooks(['export', '--type', 'note', '--target', 'openwebui'], {
+      user: 'cli-cara',
+    });
+    assert.match(expectExit(wrong, 3).stderr, /conversation only/);
+  });
+});
