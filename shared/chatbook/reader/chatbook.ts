@@ -17,19 +17,14 @@ import {
   inflateSmall,
   isSmallEntry,
   needsLocalExtra,
-  readLocalHeader,
   verifySmall,
 } from './entry-data';
 import type { ReadRange } from './entry-data';
-import { DEFAULT_LIMITS, checkArchiveSize, checkDirectory, checkEntryCount, pathProblem } from './rules';
+import { checkedDirectory, entryLocator } from './entry-locator';
+import { DEFAULT_LIMITS, pathProblem } from './rules';
 import type { ChatbookLimits } from './rules';
 import type { RandomAccessSource } from './sources';
-import {
-  LOCAL_HEADER_LENGTH,
-  METHOD_STORED,
-  locateCentralDirectory,
-  readCentralDirectory,
-} from './zip-format';
+import { LOCAL_HEADER_LENGTH, METHOD_STORED } from './zip-format';
 import type { ZipEntry } from './zip-format';
 
 export type ContentItemRef = ChatbookManifest['content_items'][number];
@@ -121,31 +116,13 @@ export async function openChatbook(
   let cacheBudget = options.itemCacheBytes ?? DEFAULT_ITEM_CACHE_BYTES;
 
   // 1. Container and central directory: nothing is inflated until all of these pass.
-  checkArchiveSize(source.size, limits);
-  const location = await locateCentralDirectory(source);
-  checkEntryCount(location.entryCount, limits);
-  const directory = await readCentralDirectory(source, location);
-  const inOffsetOrder = checkDirectory(directory, limits);
+  const { directory, inOffsetOrder } = await checkedDirectory(source, limits);
   const allEntries = directory.entries;
-
-  const files = new Map<string, ZipEntry>();
-  for (const entry of allEntries) if (!entry.isDirectory) files.set(entry.name, entry);
-  // Indexed by entry index (arrays, not maps: 100,000 entries are common): the next entry in file order (-1
-  // for the last), and where each entry's data starts once its local header has been checked (-1 before).
-  const nextInFile = new Int32Array(allEntries.length).fill(-1);
-  for (let position = 1; position < inOffsetOrder.length; position++)
-    nextInFile[inOffsetOrder[position - 1]!.index] = inOffsetOrder[position]!.index;
-  const dataStarts = new Float64Array(allEntries.length).fill(-1);
-  const nextStart = (next: number): number =>
-    next < 0 ? directory.centralDirectoryOffset : allEntries[next]!.localHeaderOffset;
-  const localHeader = async (read: ReadRange, entry: ZipEntry): Promise<number> => {
-    const known = dataStarts[entry.index]!;
-    if (known >= 0) return known;
-    const next = nextInFile[entry.index]!;
-    const dataStart = await readLocalHeader(read, source.size, entry, nextStart(next), next);
-    dataStarts[entry.index] = dataStart;
-    return dataStart;
-  };
+  const { files, localHeader, dataStarts, nextInFile, nextStart } = entryLocator(
+    source,
+    directory,
+    inOffsetOrder,
+  );
   const directRead: ReadRange = (offset, length) => source.read(offset, length);
   const inflateEntry = async (read: ReadRange, entry: ZipEntry): Promise<Buffer> => {
     const dataStart = await localHeader(read, entry);

@@ -7,20 +7,13 @@ import { Readable } from 'node:stream';
 import { NotFoundError } from '../../errors';
 import { resolveLimits } from './chatbook';
 import type { ArchiveEntryInfo, ArchiveIntegrity } from './chatbook';
-import {
-  ReadAhead,
-  entryChunks,
-  inflateSmall,
-  isSmallEntry,
-  readLocalHeader,
-  verifySmall,
-} from './entry-data';
+import { ReadAhead, entryChunks, inflateSmall, isSmallEntry, verifySmall } from './entry-data';
 import type { ReadRange } from './entry-data';
-import { checkArchiveSize, checkDirectory, checkEntryCount } from './rules';
+import { checkedDirectory, entryLocator } from './entry-locator';
 import type { ChatbookLimits } from './rules';
 import type { RandomAccessSource } from './sources';
-import { METHOD_STORED, locateCentralDirectory, readCentralDirectory } from './zip-format';
-import type { CentralDirectory, ZipEntry } from './zip-format';
+import { METHOD_STORED } from './zip-format';
+import type { ZipEntry } from './zip-format';
 
 export interface OpenZipArchiveOptions {
   limits?: Partial<ChatbookLimits>;
@@ -44,17 +37,6 @@ export interface ZipArchive {
 
 const DEFAULT_READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
-async function checkedDirectory(
-  source: RandomAccessSource,
-  limits: ChatbookLimits,
-): Promise<{ directory: CentralDirectory; inOffsetOrder: readonly ZipEntry[] }> {
-  checkArchiveSize(source.size, limits);
-  const location = await locateCentralDirectory(source);
-  checkEntryCount(location.entryCount, limits);
-  const directory = await readCentralDirectory(source, location);
-  return { directory, inOffsetOrder: checkDirectory(directory, limits) };
-}
-
 /**
  * The names of the files in a ZIP, once the directory-level rules have passed (nothing is inflated): enough to
  * tell what kind of archive it is before paying for the data pass.
@@ -76,22 +58,7 @@ export async function openZipArchive(
   const { directory, inOffsetOrder } = await checkedDirectory(source, limits);
   const allEntries = directory.entries;
 
-  const files = new Map<string, ZipEntry>();
-  for (const entry of allEntries) if (!entry.isDirectory) files.set(entry.name, entry);
-  const nextInFile = new Int32Array(allEntries.length).fill(-1);
-  for (let position = 1; position < inOffsetOrder.length; position++)
-    nextInFile[inOffsetOrder[position - 1]!.index] = inOffsetOrder[position]!.index;
-  const dataStarts = new Float64Array(allEntries.length).fill(-1);
-  const nextStart = (next: number): number =>
-    next < 0 ? directory.centralDirectoryOffset : allEntries[next]!.localHeaderOffset;
-  const localHeader = async (read: ReadRange, entry: ZipEntry): Promise<number> => {
-    const known = dataStarts[entry.index]!;
-    if (known >= 0) return known;
-    const next = nextInFile[entry.index]!;
-    const dataStart = await readLocalHeader(read, source.size, entry, nextStart(next), next);
-    dataStarts[entry.index] = dataStart;
-    return dataStart;
-  };
+  const { files, localHeader } = entryLocator(source, directory, inOffsetOrder);
   const directRead: ReadRange = (offset, length) => source.read(offset, length);
 
   let verifiedFiles = 0;
