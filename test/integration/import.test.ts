@@ -24,7 +24,6 @@ import { forgeZip, inventoryRecord, tldwManifest } from '../unit/chatbook/reader
 const ALICE = 'alice-import';
 const BOB = 'bob-import';
 const CAROL = 'carol-import';
-const JSON_HEADERS = { 'content-type': 'application/json' };
 
 let cloud: TestCloud;
 let library: LibraryStore;
@@ -34,22 +33,11 @@ let seeded: SeedResult;
 let chatbook: Buffer;
 
 function post(path: string, user: string, body: unknown) {
-  return cloud.call(path, { user, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
+  return cloud.post(path, user, body);
 }
 
-async function upload(user: string, bytes: Buffer): Promise<string> {
-  const response = await post('/api/v1/chatbooks/uploads', user, { size_bytes: bytes.length });
-  const presigned = (await response.json()) as {
-    upload_id: string;
-    url: string;
-    fields: Record<string, string>;
-  };
-  const form = new FormData();
-  for (const [name, value] of Object.entries(presigned.fields)) form.append(name, value);
-  form.append('file', new Blob([new Uint8Array(bytes)]), 'pack.chatbook');
-  const stored = await fetch(presigned.url, { method: 'POST', body: form });
-  assert.ok(stored.ok, `upload answered ${stored.status}`);
-  return presigned.upload_id;
+function upload(user: string, bytes: Buffer): Promise<string> {
+  return cloud.upload(user, bytes);
 }
 
 async function importAs(

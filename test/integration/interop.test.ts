@@ -25,27 +25,16 @@ import {
   worldInfoObjectForm,
 } from '../support/interop-fixtures';
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
 let cloud: TestCloud;
 let library: LibraryStore;
 let closeLibrary: () => void;
 
 function post(path: string, user: string, body: unknown) {
-  return cloud.call(path, { user, method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
+  return cloud.post(path, user, body);
 }
 
-async function upload(user: string, bytes: Buffer): Promise<string> {
-  const response = await post('/api/v1/chatbooks/uploads', user, { size_bytes: bytes.length });
-  const presigned = (await response.json()) as {
-    upload_id: string;
-    url: string;
-    fields: Record<string, string>;
-  };
-  const form = new FormData();
-  for (const [name, value] of Object.entries(presigned.fields)) form.append(name, value);
-  form.append('file', new Blob([new Uint8Array(bytes)]), 'upload.bin');
-  assert.ok((await fetch(presigned.url, { method: 'POST', body: form })).ok);
-  return presigned.upload_id;
+function upload(user: string, bytes: Buffer): Promise<string> {
+  return cloud.upload(user, bytes);
 }
 
 async function previewAndImport(user: string, bytes: Buffer, options: Record<string, unknown> = {}) {

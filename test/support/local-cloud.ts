@@ -11,6 +11,10 @@ export interface TestCloud extends LocalCloud {
   sfn: SFNClient;
   /** fetch against the API with a bearer token for `user` (or none). */
   call(path: string, init?: RequestInit & { user?: string }): Promise<Response>;
+  /** POST a JSON body as `user`. */
+  post(path: string, user: string, body: unknown): Promise<Response>;
+  /** Uploads `bytes` as `user` the way a browser does (presigned POST); the upload id. */
+  upload(user: string, bytes: Buffer): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -26,20 +30,44 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     },
   );
   const sfn = new SFNClient({ ...clientConfig, endpoint: cloud.aws.sfnEndpoint });
+  const call: TestCloud['call'] = (path, init = {}) => {
+    const { user, headers, ...rest } = init;
+    const auth: Record<string, string> = user
+      ? { authorization: `Bearer ${cloud.token({ userId: user })}` }
+      : {};
+    return fetch(`${cloud.url}${path}`, {
+      ...rest,
+      headers: { ...auth, ...(headers as Record<string, string> | undefined) },
+    });
+  };
+  const post: TestCloud['post'] = (path, user, body) =>
+    call(path, {
+      user,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const upload: TestCloud['upload'] = async (user, bytes) => {
+    const response = await post('/api/v1/chatbooks/uploads', user, { size_bytes: bytes.length });
+    const presigned = (await response.json()) as {
+      upload_id: string;
+      url: string;
+      fields: Record<string, string>;
+    };
+    const form = new FormData();
+    for (const [name, value] of Object.entries(presigned.fields)) form.append(name, value);
+    form.append('file', new Blob([new Uint8Array(bytes)]), 'upload.chatbook');
+    const stored = await fetch(presigned.url, { method: 'POST', body: form });
+    if (!stored.ok) throw new Error(`The presigned upload answered ${stored.status}.`);
+    return presigned.upload_id;
+  };
   return {
     ...cloud,
     documents,
     sfn,
-    call: (path, init = {}) => {
-      const { user, headers, ...rest } = init;
-      const auth: Record<string, string> = user
-        ? { authorization: `Bearer ${cloud.token({ userId: user })}` }
-        : {};
-      return fetch(`${cloud.url}${path}`, {
-        ...rest,
-        headers: { ...auth, ...(headers as Record<string, string> | undefined) },
-      });
-    },
+    call,
+    post,
+    upload,
     dispose: async () => {
       await cloud.idle();
       documents.destroy();

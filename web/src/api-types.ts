@@ -1,18 +1,9 @@
 /** The parts of the API's responses the page reads (the views in shared/; the browser test holds them to it). */
 
-export const CONTENT_TYPES = [
-  'conversation',
-  'note',
-  'character',
-  'world_book',
-  'dictionary',
-  'prompt',
-  'media',
-  'embedding',
-  'generated_document',
-  'evaluation',
-] as const;
-export type ContentType = (typeof CONTENT_TYPES)[number];
+// The one list of types, shared with the service (layout.ts imports nothing, so it bundles for the browser).
+import { CONTENT_TYPES, type ContentType } from '../../shared/chatbook/layout';
+
+export { CONTENT_TYPES, type ContentType };
 
 /** Plural labels, as the page names a type in headings and selections. */
 export const TYPE_LABELS: Record<ContentType, { one: string; many: string }> = {
