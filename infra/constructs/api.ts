@@ -25,7 +25,7 @@ export interface ApiRoute {
   method: HttpMethod;
   path: string;
   fn: ChatbookFunction;
-  /** Public routes skip the JWT authorizer (only health is). */
+  /** Public routes skip the JWT authorizer (health and the OpenAPI document). */
   public?: boolean;
 }
 
@@ -39,8 +39,8 @@ export interface ApiProps {
 }
 
 /**
- * The HTTP API: a JWT authorizer in front of every route but health, fed by a Cognito user pool that the stack
- * creates, or by an existing issuer and audience given as context.
+ * The HTTP API: a JWT authorizer in front of every route but health and the OpenAPI document, fed by a Cognito
+ * user pool that the stack creates, or by an existing issuer and audience given as context.
  */
 export class Api extends Construct {
   readonly httpApi: HttpApi;
