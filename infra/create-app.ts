@@ -1,4 +1,5 @@
 import { App, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
+import { parseRateLimits } from '../shared/quotas/rate-limits';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChatbooksStack } from './stack';
 
@@ -17,7 +18,8 @@ function contextString(app: App, name: string): string | undefined {
 /**
  * The CDK app. Context: `jwtIssuer` and `jwtAudience` (comma separated) to bring your own identity provider;
  * `exportRetentionDays` (lifecycle), `exportExpiryHours` (download expiry), `shareLinkSecret` (HMAC share links,
- * at least 32 characters); `ephemeral=true` for a stack whose data is destroyed with it.
+ * at least 32 characters); `rateLimitsPerMinute` (e.g. `export=5,preview=10`); `ephemeral=true` for a stack whose
+ * data is destroyed with it.
  */
 export function createApp(options: CreateAppOptions = {}): { app: App; stack: ChatbooksStack } {
   const { nag = process.env.CDK_NAG !== '0', ...appProps } = options;
@@ -34,6 +36,9 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ch
   const retention = contextString(app, 'exportRetentionDays');
   const expiryHours = contextString(app, 'exportExpiryHours');
   const shareLinkSecret = contextString(app, 'shareLinkSecret');
+  const rateLimits = contextString(app, 'rateLimitsPerMinute');
+  // Checked here so a typo fails the synth, not the first request.
+  if (rateLimits) parseRateLimits(rateLimits);
   const stack = new ChatbooksStack(app, STACK_NAME, {
     description: 'Chatbooks Cloud: export, preview and import chatbooks',
     ...(issuer && audience
@@ -42,6 +47,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ch
     ...(retention ? { exportRetentionDays: Number(retention) } : {}),
     ...(expiryHours ? { exportExpiryHours: Number(expiryHours) } : {}),
     ...(shareLinkSecret ? { shareLinkSecret } : {}),
+    ...(rateLimits ? { rateLimitsPerMinute: rateLimits } : {}),
     ...(contextString(app, 'ephemeral') === 'true' ? { removalPolicy: RemovalPolicy.DESTROY } : {}),
   });
   return { app, stack };

@@ -39,6 +39,8 @@ export interface ChatbooksStackProps extends StackProps {
   exportExpiryHours?: number;
   /** Secret for HMAC share links (`?exp=&token=`); share links are off without it. */
   shareLinkSecret?: string;
+  /** Per-user requests a minute over the defaults, e.g. `export=5,import=5,preview=10,download=20`. */
+  rateLimitsPerMinute?: string;
   /** RETAIN in production; DESTROY for throwaway stacks. */
   removalPolicy?: RemovalPolicy;
 }
@@ -208,6 +210,10 @@ export class ChatbooksStack extends Stack {
     importsFn.addEnvironment('IMPORT_STATE_MACHINE_ARN', importMachine.stateMachineArn);
     importMachine.grantStartExecution(importsFn);
     importMachine.grantExecution(importsFn, 'states:StopExecution');
+    if (props.rateLimitsPerMinute) {
+      for (const limited of [exportsFn, downloadFn, importsFn])
+        limited.addEnvironment('RATE_LIMITS_PER_MINUTE', props.rateLimitsPerMinute);
+    }
 
     // The OpenAPI document: built from the route catalog, no table or bucket.
     const openApi = new ChatbookFunction(this, 'OpenApiFn', {

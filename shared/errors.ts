@@ -43,6 +43,18 @@ export class GoneError extends DomainError {}
 /** The request is too large for how it was asked (HTTP 413). */
 export class TooLargeError extends DomainError {}
 
+/** Too many requests of a kind in a short time (HTTP 429, with Retry-After). */
+export class TooManyRequestsError extends DomainError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { details?: Record<string, unknown> },
+  ) {
+    super(code, message, options);
+  }
+}
+
 /** Narrows a caught value to an Error. */
 export function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));

@@ -3,12 +3,15 @@ import { exportServiceFromEnv } from '../../shared/exports/export-deps';
 import { exportRequestSchema, toExportSpec } from '../../shared/exports/export-request';
 import { jobListQuerySchema, jobPathSchema } from '../../shared/http/job-parameters';
 import { httpRoute, json, parseParameters, routeTable } from '../../shared/http/handler';
+import { rateLimiterFromEnv } from '../../shared/quotas/rate-limits-from-env';
 
 const exportService = exportServiceFromEnv();
+const rateLimits = rateLimiterFromEnv();
 const PREFIX = '/api/v1/chatbooks';
 
 export const handler = routeTable({
   [`POST ${PREFIX}/export`]: httpRoute({ body: exportRequestSchema }, async ({ auth, body }) => {
+    await rateLimits.check(auth.userId, 'export');
     const { job, sync } = await exportService.start(auth.userId, toExportSpec(body));
     return json(sync ? 201 : 202, job, { location: `${PREFIX}/export/jobs/${job.job_id}` });
   }),

@@ -10,8 +10,10 @@ import { importRequestSchema, toImportSpec } from '../../shared/imports/import-r
 import { multipartBoundary, parseMultipart } from '../../shared/http/multipart';
 import { importServicesFromEnv } from '../../shared/imports/import-deps';
 import { uploadRequestSchema } from '../../shared/imports/upload-service';
+import { rateLimiterFromEnv } from '../../shared/quotas/rate-limits-from-env';
 
 const { uploads, previews, imports } = importServicesFromEnv();
+const rateLimits = rateLimiterFromEnv();
 const PREFIX = '/api/v1/chatbooks';
 
 function bodyBytes(event: HttpEvent): Buffer {
@@ -46,6 +48,7 @@ export const handler = routeTable({
     return json(201, await uploads.create(auth, jsonBody(event, uploadRequestSchema)));
   }),
   [`POST ${PREFIX}/preview`]: httpRoute({}, async ({ auth, event }) => {
+    await rateLimits.check(auth.userId, 'preview');
     const file = attachedFile(event);
     const request = file
       ? { upload_id: (await uploads.storeInline(auth, file)).upload_id }
@@ -53,6 +56,7 @@ export const handler = routeTable({
     return json(200, await previews.preview(auth, request.upload_id, request.source_format));
   }),
   [`POST ${PREFIX}/import`]: httpRoute({ body: importRequestSchema }, async ({ auth, body }) => {
+    await rateLimits.check(auth.userId, 'import');
     const { job, sync } = await imports.start(auth, toImportSpec(body));
     return json(sync ? 201 : 202, job, { location: `${PREFIX}/import/jobs/${job.job_id}` });
   }),

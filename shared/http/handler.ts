@@ -12,6 +12,7 @@ import {
   GoneError,
   NotFoundError,
   TooLargeError,
+  TooManyRequestsError,
   UnauthenticatedError,
   UnprocessableError,
   ValidationError,
@@ -32,6 +33,7 @@ export function statusOf(error: DomainError): number {
   if (error instanceof ForbiddenError) return 403;
   if (error instanceof GoneError) return 410;
   if (error instanceof TooLargeError) return 413;
+  if (error instanceof TooManyRequestsError) return 429;
   if (error instanceof ValidationError) return 400;
   const status = (error as DomainError & { status?: unknown }).status;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : 400;
@@ -114,7 +116,12 @@ export function httpRoute<S extends z.ZodType = z.ZodUndefined>(
       if (error instanceof DomainError) {
         const status = statusOf(error);
         logger.info('request refused', { status, code: error.code });
-        return errorResponse(status, error.code, error.message, error.details, { 'x-request-id': requestId });
+        return errorResponse(status, error.code, error.message, error.details, {
+          'x-request-id': requestId,
+          ...(error instanceof TooManyRequestsError
+            ? { 'retry-after': String(error.retryAfterSeconds) }
+            : {}),
+        });
       }
       logger.error('request failed', { error });
       return errorResponse(

@@ -18,10 +18,19 @@ export interface TestCloud extends LocalCloud {
   dispose(): Promise<void>;
 }
 
+const UNLIMITED_RATES = 'export=100000,import=100000,preview=100000,download=100000';
+
 /** Starts a local cloud on a free port in a fresh temp folder, as the tests of several files may at once. */
 export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): Promise<TestCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chatbooks-cloud-'));
-  const cloud = await startLocalCloud({ port: 0, dataDir, schedules: false, ...options });
+  const cloud = await startLocalCloud({
+    port: 0,
+    dataDir,
+    schedules: false,
+    ...options,
+    // Tests send many requests a minute as one user; the rate-limit test sets its own limits.
+    functionEnvironment: { RATE_LIMITS_PER_MINUTE: UNLIMITED_RATES, ...options.functionEnvironment },
+  });
   const clientConfig = { region: cloud.aws.region, credentials: cloud.aws.credentials };
   const documents = DynamoDBDocumentClient.from(
     new DynamoDBClient({ ...clientConfig, endpoint: cloud.aws.dynamodbEndpoint }),
