@@ -33,6 +33,7 @@ import type {
   LibraryStore,
 } from '../library/library';
 import { mapLimited } from '../util/map-limited';
+import { readAll } from '../util/read-all';
 import { objectClassTagging, userPrefix } from './object-classes';
 import { INDEX, KEY, libraryItemSortKey, libraryListingSortKey, userPartition } from './table-keys';
 
@@ -132,12 +133,6 @@ function summaryOf(stored: Record<string, unknown>): LibraryItemSummary {
     files: item.files,
     ...(item.provenance ? { provenance: item.provenance } : {}),
   };
-}
-
-async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks);
 }
 
 /**

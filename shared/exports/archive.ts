@@ -47,6 +47,23 @@ export interface BuiltArchive {
 const FETCH_BATCH = 50;
 const PROGRESS_EVERY_MS = 1000;
 
+/**
+ * Progress for the job at most every PROGRESS_EVERY_MS (and when forced, at the end); throws ExportStopped when
+ * the job is no longer running (a cancel).
+ */
+export function progressReporter(
+  input: Pick<BuildArchiveInput, 'onProgress'>,
+): (progress: ArchiveProgress, force?: boolean) => Promise<void> {
+  let lastProgressAt = 0;
+  return async (progress, force = false) => {
+    if (!input.onProgress) return;
+    const now = Date.now();
+    if (!force && now - lastProgressAt < PROGRESS_EVERY_MS) return;
+    lastProgressAt = now;
+    if (!(await input.onProgress(progress))) throw new ExportStopped();
+  };
+}
+
 export class ExportStopped extends Error {
   constructor() {
     super('The export was stopped (cancelled or no longer running).');
@@ -237,15 +254,9 @@ export function buildExportArchive(input: BuildArchiveInput): BuiltArchive {
   const warnings: string[] = [];
   let processedItems = 0;
   let processedBytes = 0;
-  let lastProgressAt = 0;
 
-  const report = async (force = false): Promise<void> => {
-    if (!input.onProgress) return;
-    const now = Date.now();
-    if (!force && now - lastProgressAt < PROGRESS_EVERY_MS) return;
-    lastProgressAt = now;
-    if (!(await input.onProgress({ processedItems, processedBytes }))) throw new ExportStopped();
-  };
+  const reporter = progressReporter(input);
+  const report = (force = false) => reporter({ processedItems, processedBytes }, force);
 
   const counted = (file: LibraryFile): AsyncIterable<Uint8Array> => ({
     async *[Symbol.asyncIterator]() {

@@ -12,7 +12,8 @@ import { isPlainObject } from '../chatbook/schema/common';
 import { characterToCardV3, characterToPng } from '../interop/character-card';
 import { conversationToOpenWebUI } from '../interop/openwebui';
 import type { LibraryItem } from '../library/library';
-import { ExportStopped, type BuildArchiveInput } from './archive';
+import { progressReporter, type BuildArchiveInput } from './archive';
+import { readAll } from '../util/read-all';
 
 export const EXPORT_TARGETS = ['chatbook', 'openwebui', 'character_cards'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
@@ -51,12 +52,6 @@ async function* libraryItems(input: BuildArchiveInput, type: 'conversation' | 'c
   }
 }
 
-async function readAll(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of chunks) parts.push(Buffer.from(chunk));
-  return Buffer.concat(parts);
-}
-
 export function buildForeignExport(
   input: BuildArchiveInput,
   target: Exclude<ExportTarget, 'chatbook'>,
@@ -66,10 +61,11 @@ export function buildForeignExport(
   const warnings: string[] = [];
   let processedItems = 0;
   const books = new CharacterBooks(input);
+  // A progress write per second at most, not per item; a cancel is noticed there.
+  const report = progressReporter(input);
   const counted = async () => {
     processedItems += 1;
-    if (input.onProgress && !(await input.onProgress({ processedItems, processedBytes: 0 })))
-      throw new ExportStopped();
+    await report({ processedItems, processedBytes: 0 });
   };
 
   const openWebUi = async function* (): AsyncGenerator<string> {
@@ -127,6 +123,7 @@ export function buildForeignExport(
       await zipped;
     }
     await piping;
+    await report({ processedItems, processedBytes: 0 }, true);
     return { archiveSha256: hash.digest('hex'), processedItems, warnings };
   })();
   result.catch((error: unknown) => output.destroy(error instanceof Error ? error : new Error(String(error))));
