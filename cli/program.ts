@@ -13,6 +13,7 @@ import {
   ChatbooksResponseError,
   SDK_VERSION,
 } from '../sdk/src';
+import { registerAuditCommands } from './commands/audit';
 import { registerConfigureCommands } from './commands/configure';
 import { registerExportCommands } from './commands/exports';
 import { registerImportCommands } from './commands/imports';
@@ -48,6 +49,7 @@ network), 5 a job failed or was cancelled, 130 interrupted.`,
   registerImportCommands(program, io);
   registerJobCommands(program, io);
   registerLibraryCommands(program, io);
+  registerAuditCommands(program, io);
   return program;
 }
 

@@ -1,5 +1,7 @@
 import { App, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
+import { parseAuditRetentionDays } from '../shared/audit/audit';
 import { parseRateLimits } from '../shared/quotas/rate-limits';
+import { parseTierQuotas } from '../shared/quotas/tiers';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChatbooksStack } from './stack';
 
@@ -18,7 +20,9 @@ function contextString(app: App, name: string): string | undefined {
 /**
  * The CDK app. Context: `jwtIssuer` and `jwtAudience` (comma separated) to bring your own identity provider;
  * `exportRetentionDays` (lifecycle), `exportExpiryHours` (download expiry), `shareLinkSecret` (HMAC share links,
- * at least 32 characters); `rateLimitsPerMinute` (e.g. `export=5,preview=10`); `ephemeral=true` for a stack whose
+ * at least 32 characters); `rateLimitsPerMinute` (e.g. `export=5,preview=10`); `tierQuotas` (JSON over the tiers' defaults, e.g.
+ * `{"free":{"concurrentJobs":3}}`); `auditRetentionDays` (how long
+ * audit events are kept, default 90); `ephemeral=true` for a stack whose
  * data is destroyed with it.
  */
 export function createApp(options: CreateAppOptions = {}): { app: App; stack: ChatbooksStack } {
@@ -37,8 +41,15 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ch
   const expiryHours = contextString(app, 'exportExpiryHours');
   const shareLinkSecret = contextString(app, 'shareLinkSecret');
   const rateLimits = contextString(app, 'rateLimitsPerMinute');
+  const tierQuotas = contextString(app, 'tierQuotas');
   // Checked here so a typo fails the synth, not the first request.
   if (rateLimits) parseRateLimits(rateLimits);
+  if (tierQuotas) parseTierQuotas(tierQuotas);
+  const auditRetention: unknown = app.node.tryGetContext('auditRetentionDays');
+  const auditRetentionDays =
+    typeof auditRetention === 'string' || typeof auditRetention === 'number'
+      ? parseAuditRetentionDays(String(auditRetention))
+      : undefined;
   const stack = new ChatbooksStack(app, STACK_NAME, {
     description: 'Chatbooks Cloud: export, preview and import chatbooks',
     ...(issuer && audience
@@ -48,6 +59,8 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ch
     ...(expiryHours ? { exportExpiryHours: Number(expiryHours) } : {}),
     ...(shareLinkSecret ? { shareLinkSecret } : {}),
     ...(rateLimits ? { rateLimitsPerMinute: rateLimits } : {}),
+    ...(tierQuotas ? { tierQuotas } : {}),
+    ...(auditRetentionDays ? { auditRetentionDays } : {}),
     ...(contextString(app, 'ephemeral') === 'true' ? { removalPolicy: RemovalPolicy.DESTROY } : {}),
   });
   return { app, stack };

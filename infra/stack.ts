@@ -20,6 +20,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../shared/audit/audit';
 import { Api, type ExternalIdentity } from './constructs/api';
 import { ChatbookFunction } from './constructs/chatbook-function';
 import { Storage } from './constructs/storage';
@@ -41,6 +42,10 @@ export interface ChatbooksStackProps extends StackProps {
   shareLinkSecret?: string;
   /** Per-user requests a minute over the defaults, e.g. `export=5,import=5,preview=10,download=20`. */
   rateLimitsPerMinute?: string;
+  /** Tier quotas over the defaults, as JSON: `{"free":{"concurrentJobs":3,"exportsPerDay":20}}`. */
+  tierQuotas?: string;
+  /** Days audit events are kept in the jobs table before DynamoDB's TTL removes them (default 90). */
+  auditRetentionDays?: number;
   /** RETAIN in production; DESTROY for throwaway stacks. */
   removalPolicy?: RemovalPolicy;
 }
@@ -60,6 +65,8 @@ export class ChatbooksStack extends Stack {
     });
     const { bucket, jobsTable, libraryTable } = this.storage;
 
+    // Every function with the jobs table may write the audit trail there (requests, job ends, cleanup).
+    const auditRetentionDays = String(props.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS);
     const fn = (
       id: string,
       entry: string,
@@ -67,10 +74,17 @@ export class ChatbooksStack extends Stack {
       size: 'api' | 'step' | 'heavy',
       description: string,
     ) =>
-      new ChatbookFunction(this, id, { entry, handler, size, description, logRetention }).bindTable(
-        jobsTable,
-        'JOBS_TABLE',
-      );
+      new ChatbookFunction(this, id, {
+        entry,
+        handler,
+        size,
+        description,
+        logRetention,
+        environment: {
+          AUDIT_RETENTION_DAYS: auditRetentionDays,
+          ...(props.tierQuotas ? { TIER_QUOTAS: props.tierQuotas } : {}),
+        },
+      }).bindTable(jobsTable, 'JOBS_TABLE');
 
     const exportExpiryHours = String(props.exportExpiryHours ?? 24);
     const steps = 'functions/workflow/export-steps.ts';
@@ -196,6 +210,13 @@ export class ChatbooksStack extends Stack {
         [HttpMethod.DELETE, '/{id}'],
       ] as const
     ).map(([method, suffix]) => ({ method, path: `${LIBRARY_PREFIX}/{type}${suffix}`, fn: library }));
+    // The library's refusals go to the caller's audit trail in the jobs table: it only adds items there.
+    library.addEnvironment('JOBS_TABLE', jobsTable.tableName);
+    library.addEnvironment('AUDIT_RETENTION_DAYS', auditRetentionDays);
+    jobsTable.grant(library, 'dynamodb:PutItem');
+
+    // The caller's audit trail.
+    const auditFn = fn('AuditFn', 'functions/api/audit.ts', 'handler', 'api', 'GET /audit: your audit trail');
 
     // Uploads, previews, imports and their jobs.
     const importsFn = fn(
@@ -223,6 +244,16 @@ export class ChatbooksStack extends Stack {
       logRetention,
     });
 
+    // The caller's quotas and their own cleanup.
+    const account = fn(
+      'AccountFn',
+      'functions/api/account.ts',
+      'handler',
+      'api',
+      'GET /quota and POST /cleanup',
+    ).bindBucket(bucket);
+    account.addEnvironment('STALE_JOB_MINUTES', String(props.staleJobMinutes ?? 120));
+
     const notFound = fn('NotFoundFn', 'functions/api/not-found.ts', 'handler', 'api', 'Unknown routes');
 
     this.api = new Api(this, 'Api', {
@@ -243,6 +274,9 @@ export class ChatbooksStack extends Stack {
         { method: HttpMethod.GET, path: `${API_PREFIX}/import/jobs/{job_id}`, fn: importsFn },
         { method: HttpMethod.GET, path: `${API_PREFIX}/import/jobs/{job_id}/report`, fn: importsFn },
         { method: HttpMethod.DELETE, path: `${API_PREFIX}/import/jobs/{job_id}`, fn: importsFn },
+        { method: HttpMethod.GET, path: `${API_PREFIX}/quota`, fn: account },
+        { method: HttpMethod.POST, path: `${API_PREFIX}/cleanup`, fn: account },
+        { method: HttpMethod.GET, path: `${API_PREFIX}/audit`, fn: auditFn },
       ],
       fallback: notFound,
       throttle: { rateLimit: 50, burstLimit: 100 },
@@ -254,8 +288,8 @@ export class ChatbooksStack extends Stack {
       'functions/scheduled/cleanup.ts',
       'handler',
       'step',
-      'Scheduled cleanup sweep',
-    );
+      'Scheduled cleanup: expiry, stale jobs, old uploads, quota repair',
+    ).bindBucket(bucket);
     cleanup.addEnvironment('STALE_JOB_MINUTES', String(props.staleJobMinutes ?? 120));
     new Rule(this, 'CleanupSchedule', {
       description: 'Runs the cleanup sweep',

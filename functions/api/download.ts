@@ -8,7 +8,7 @@ import { rateLimiterFromEnv } from '../../shared/quotas/rate-limits-from-env';
 const exportService = exportServiceFromEnv();
 const rateLimits = rateLimiterFromEnv();
 
-export const handler = httpRoute({}, async ({ auth, pathParameters, query }) => {
+export const handler = httpRoute({ audit: 'download' }, async ({ auth, pathParameters, query }) => {
   const { job_id } = parseParameters(jobPathSchema, pathParameters, 'path');
   const share = parseParameters(shareLinkQuerySchema, query, 'query');
   await rateLimits.check(auth.userId, 'download');

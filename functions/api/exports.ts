@@ -10,11 +10,14 @@ const rateLimits = rateLimiterFromEnv();
 const PREFIX = '/api/v1/chatbooks';
 
 export const handler = routeTable({
-  [`POST ${PREFIX}/export`]: httpRoute({ body: exportRequestSchema }, async ({ auth, body }) => {
-    await rateLimits.check(auth.userId, 'export');
-    const { job, sync } = await exportService.start(auth.userId, toExportSpec(body));
-    return json(sync ? 201 : 202, job, { location: `${PREFIX}/export/jobs/${job.job_id}` });
-  }),
+  [`POST ${PREFIX}/export`]: httpRoute(
+    { body: exportRequestSchema, audit: 'export' },
+    async ({ auth, body }) => {
+      await rateLimits.check(auth.userId, 'export');
+      const { job, sync } = await exportService.start(auth, toExportSpec(body));
+      return json(sync ? 201 : 202, job, { location: `${PREFIX}/export/jobs/${job.job_id}` });
+    },
+  ),
   [`GET ${PREFIX}/export/jobs`]: httpRoute({}, async ({ auth, query }) => {
     return json(
       200,
@@ -25,8 +28,11 @@ export const handler = routeTable({
     const { job_id } = parseParameters(jobPathSchema, pathParameters, 'path');
     return json(200, await exportService.get(auth.userId, job_id));
   }),
-  [`DELETE ${PREFIX}/export/jobs/{job_id}`]: httpRoute({}, async ({ auth, pathParameters }) => {
-    const { job_id } = parseParameters(jobPathSchema, pathParameters, 'path');
-    return json(200, await exportService.cancel(auth.userId, job_id));
-  }),
+  [`DELETE ${PREFIX}/export/jobs/{job_id}`]: httpRoute(
+    { audit: 'export.cancel' },
+    async ({ auth, pathParameters }) => {
+      const { job_id } = parseParameters(jobPathSchema, pathParameters, 'path');
+      return json(200, await exportService.cancel(auth.userId, job_id));
+    },
+  ),
 });

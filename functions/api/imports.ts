@@ -42,12 +42,12 @@ function jsonBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> 
 }
 
 export const handler = routeTable({
-  [`POST ${PREFIX}/uploads`]: httpRoute({}, async ({ auth, event }) => {
+  [`POST ${PREFIX}/uploads`]: httpRoute({ audit: 'upload' }, async ({ auth, event }) => {
     const file = attachedFile(event);
     if (file) return json(201, await uploads.storeInline(auth, file));
     return json(201, await uploads.create(auth, jsonBody(event, uploadRequestSchema)));
   }),
-  [`POST ${PREFIX}/preview`]: httpRoute({}, async ({ auth, event }) => {
+  [`POST ${PREFIX}/preview`]: httpRoute({ audit: 'preview' }, async ({ auth, event }) => {
     await rateLimits.check(auth.userId, 'preview');
     const file = attachedFile(event);
     const request = file
@@ -55,11 +55,14 @@ export const handler = routeTable({
       : jsonBody(event, previewRequestSchema);
     return json(200, await previews.preview(auth, request.upload_id, request.source_format));
   }),
-  [`POST ${PREFIX}/import`]: httpRoute({ body: importRequestSchema }, async ({ auth, body }) => {
-    await rateLimits.check(auth.userId, 'import');
-    const { job, sync } = await imports.start(auth, toImportSpec(body));
-    return json(sync ? 201 : 202, job, { location: `${PREFIX}/import/jobs/${job.job_id}` });
-  }),
+  [`POST ${PREFIX}/import`]: httpRoute(
+    { body: importRequestSchema, audit: 'import' },
+    async ({ auth, body }) => {
+      await rateLimits.check(auth.userId, 'import');
+      const { job, sync } = await imports.start(auth, toImportSpec(body));
+      return json(sync ? 201 : 202, job, { location: `${PREFIX}/import/jobs/${job.job_id}` });
+    },
+  ),
   [`GET ${PREFIX}/import/jobs`]: httpRoute({}, async ({ auth, query }) => {
     return json(200, await imports.list(auth.userId, parseParameters(jobListQuerySchema, query, 'query')));
   }),
@@ -72,8 +75,11 @@ export const handler = routeTable({
     const { limit, cursor } = parseParameters(importReportQuerySchema, query, 'query');
     return json(200, await imports.report(auth.userId, job_id, limit, cursor));
   }),
-  [`DELETE ${PREFIX}/import/jobs/{job_id}`]: httpRoute({}, async ({ auth, pathParameters }) => {
-    const { job_id } = parseParameters(jobPathSchema, pathParameters, 'path');
-    return json(200, await imports.cancel(auth.userId, job_id));
-  }),
+  [`DELETE ${PREFIX}/import/jobs/{job_id}`]: httpRoute(
+    { audit: 'import.cancel' },
+    async ({ auth, pathParameters }) => {
+      const { job_id } = parseParameters(jobPathSchema, pathParameters, 'path');
+      return json(200, await imports.cancel(auth.userId, job_id));
+    },
+  ),
 });

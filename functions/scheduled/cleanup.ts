@@ -1,23 +1,17 @@
-// The cleanup sweep, run by the EventBridge schedule (and by the local cloud's timer).
+// The cleanup for every user, run by the EventBridge schedule (and by the local cloud's timer).
 import { z } from 'zod';
-import { documentClient } from '../../shared/aws/clients';
-import { DynamoJobStore } from '../../shared/aws/dynamo-job-store';
-import { sweepStaleJobs } from '../../shared/cleanup/sweep';
-import { nonEmpty, readEnv } from '../../shared/config/env';
-import { systemClock } from '../../shared/jobs/job';
+import { cleanupFromEnv } from '../../shared/cleanup/cleanup-from-env';
+import { runCleanup, type CleanupResult } from '../../shared/cleanup/sweep';
 import { logger } from '../../shared/observability/logger';
 
-const env = readEnv({
-  JOBS_TABLE: nonEmpty,
-  STALE_JOB_MINUTES: z.coerce.number().int().positive().default(120),
-});
-const jobs = new DynamoJobStore(documentClient(), env.JOBS_TABLE);
+/** The scheduled event's time is the run's clock, so a run (or a test's) is judged at the time it was due. */
+const scheduledEvent = z.looseObject({ time: z.iso.datetime().optional() });
 
-export const handler = async (): Promise<{ examined: number; failedStale: number }> => {
-  const result = await sweepStaleJobs(
-    { jobs, index: jobs, clock: systemClock },
-    { staleAfterMs: env.STALE_JOB_MINUTES * 60_000 },
-  );
-  logger.info('cleanup sweep done', { ...result });
+export const handler = async (event: unknown): Promise<CleanupResult> => {
+  const parsed = scheduledEvent.safeParse(event);
+  const time = parsed.success && parsed.data.time ? new Date(parsed.data.time) : undefined;
+  const { deps, options } = cleanupFromEnv(time ? { now: () => time } : undefined);
+  const result = await runCleanup(deps, { kind: 'all' }, options);
+  logger.info('cleanup done', { ...result });
   return result;
 };

@@ -11,7 +11,7 @@ import { LOCAL_REGION } from './cfn';
 import { LOCAL_CREDENTIALS, startEmulators } from './emulators';
 import { createHttpFront } from './http-front';
 import { issueToken, loadIssuer, type TokenOptions } from './jwt';
-import { LambdaHost } from './lambda-host';
+import { LambdaHost, type LogSink } from './lambda-host';
 import { LocalStepFunctions } from './sfn-service';
 import { localSite } from '../../web/site';
 
@@ -24,7 +24,14 @@ export interface LocalCloudOptions {
   schedules?: boolean;
   /** Extra environment for every function (e.g. shorter limits in tests). */
   functionEnvironment?: Record<string, string>;
+  /**
+   * Receives every line the functions write to stdout and stderr (logs, EMF metrics), with the function it came
+   * from; when set, those lines no longer go to this process's output. Unset: they do, as in `npm start`.
+   */
+  onLog?: LogSink;
 }
+
+export type { LogOrigin, LogSink } from './lambda-host';
 
 /** What `<dataDir>/cloud.json` holds while a local cloud runs on that folder, for tools such as `npm run seed`. */
 export interface CloudInfo {
@@ -58,8 +65,13 @@ export interface LocalCloud {
     importMachineArn: string;
   };
   token(options: TokenOptions): string;
-  /** Runs a scheduled rule's targets now; resolves with their results. */
-  runRule(name: 'cleanup'): Promise<unknown[]>;
+  /**
+   * Runs a scheduled rule's targets now; resolves with their results. `time` is the event's time, which the
+   * cleanup takes as its clock: a test moves the clock forward without waiting.
+   */
+  runRule(name: 'cleanup', options?: { time?: Date }): Promise<unknown[]>;
+  /** Holds every workflow step until the returned function is called (jobs stay pending meanwhile). */
+  holdWorkflows(): () => void;
   /** Waits until no workflow execution is running. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -180,12 +192,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   // The Step Functions endpoint invokes the functions, and the functions need its URL: the host gets this
   // object now and it is completed before any function starts (workers start on first invocation).
   const functionEnv: Record<string, string> = { ...baseEnv };
-  const lambdas = new LambdaHost(assembly.functions.values(), bundles, functionEnv);
+  const lambdas = new LambdaHost(assembly.functions.values(), bundles, functionEnv, { onLog: options.onLog });
   const stepFunctions = new LocalStepFunctions(assembly.stateMachines, lambdas);
   sfnEndpoint = await stepFunctions.listen();
   Object.assign(functionEnv, awsEnvironment());
 
-  const runRule = async (logicalPrefix: string): Promise<unknown[]> => {
+  const runRule = async (logicalPrefix: string, ruleOptions: { time?: Date } = {}): Promise<unknown[]> => {
     const rule = assembly.rules.find((r) =>
       r.logicalId.toLowerCase().startsWith(logicalPrefix.toLowerCase()),
     );
@@ -196,7 +208,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       'detail-type': 'Scheduled Event',
       source: 'aws.events',
       account: '000000000000',
-      time: new Date().toISOString(),
+      time: (ruleOptions.time ?? new Date()).toISOString(),
       region: LOCAL_REGION,
       resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${rule.logicalId}`],
       detail: {},
@@ -295,8 +307,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     },
     resources,
     token: (tokenOptions) => issueToken(issuer, tokenOptions),
-    runRule: (name) => runRule(name),
+    runRule: (name, ruleOptions) => runRule(name, ruleOptions),
     idle: () => stepFunctions.idle(),
+    holdWorkflows: () => stepFunctions.hold(),
     stop: async () => {
       rmSync(infoPath, { force: true });
       for (const timer of timers) clearInterval(timer);

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LocalFunction } from './assembly';
@@ -15,6 +17,27 @@ export class LambdaInvokeError extends Error {
     super(errorMessage);
     this.name = errorType;
   }
+}
+
+/** Where a line of output came from: the function (its logical id) and the stream it wrote to. */
+export interface LogOrigin {
+  source: string;
+  stream: 'stdout' | 'stderr';
+}
+
+/** Receives every line the functions write (their logs and EMF metrics), instead of the host's own output. */
+export type LogSink = (line: string, origin: LogOrigin) => void;
+
+/** Hands each line of a worker's stream to the sink (a last line without a newline too). */
+function forwardLines(stream: Readable, sink: LogSink, origin: LogOrigin): void {
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    try {
+      sink(line, origin);
+    } catch {
+      // A sink that throws must not take the local cloud down with it.
+    }
+  });
 }
 
 interface Pending {
@@ -36,6 +59,7 @@ class FunctionRunner {
     private readonly fn: LocalFunction,
     private readonly bundle: string,
     private readonly env: Record<string, string>,
+    private readonly onLog: LogSink | undefined,
   ) {}
 
   invoke(event: unknown): Promise<unknown> {
@@ -72,7 +96,13 @@ class FunctionRunner {
         functionArn: functionArn(this.fn.logicalId),
       },
       env: { ...this.env, ...this.fn.environment, AWS_LAMBDA_FUNCTION_NAME: this.fn.logicalId },
+      // With a sink, the worker's output is read here line by line; without, it goes to this process's output.
+      ...(this.onLog ? { stdout: true, stderr: true } : {}),
     });
+    if (this.onLog) {
+      forwardLines(worker.stdout, this.onLog, { source: this.fn.logicalId, stream: 'stdout' });
+      forwardLines(worker.stderr, this.onLog, { source: this.fn.logicalId, stream: 'stderr' });
+    }
     worker.on('message', (reply: WorkerReply) => {
       const pending = this.pending.get(reply.id);
       if (!pending) return;
@@ -103,11 +133,16 @@ class FunctionRunner {
 export class LambdaHost {
   private readonly runners = new Map<string, FunctionRunner>();
 
-  constructor(functions: Iterable<LocalFunction>, bundles: Map<string, string>, env: Record<string, string>) {
+  constructor(
+    functions: Iterable<LocalFunction>,
+    bundles: Map<string, string>,
+    env: Record<string, string>,
+    options: { onLog?: LogSink | undefined } = {},
+  ) {
     for (const fn of functions) {
       const bundle = bundles.get(fn.entry);
       if (!bundle) throw new Error(`No bundle for ${fn.entry}`);
-      this.runners.set(fn.logicalId, new FunctionRunner(fn, bundle, env));
+      this.runners.set(fn.logicalId, new FunctionRunner(fn, bundle, env, options.onLog));
     }
   }
 

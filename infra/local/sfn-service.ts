@@ -76,6 +76,8 @@ export class LocalStepFunctions {
   >();
   private readonly executions = new Map<string, Execution>();
   private server: Server | undefined;
+  /** Tasks wait on this before they run: tests hold workflows to see jobs while they are still running. */
+  private gate: Promise<void> = Promise.resolve();
 
   constructor(
     machines: LocalStateMachine[],
@@ -119,6 +121,18 @@ export class LocalStepFunctions {
     await Promise.allSettled([...this.executions.values()].map((execution) => execution.done));
   }
 
+  /** Holds every task until the returned function is called (executions start, but no step runs). */
+  hold(): () => void {
+    let release!: () => void;
+    this.gate = new Promise<void>((resolveGate) => {
+      release = resolveGate;
+    });
+    return () => {
+      release();
+      this.gate = Promise.resolve();
+    };
+  }
+
   start(stateMachineArn: string, input: string, name: string = randomUUID()): Execution {
     const entry = this.machines.get(stateMachineArn);
     if (!entry)
@@ -143,6 +157,7 @@ export class LocalStepFunctions {
       [...entry.tasks].map(([stateName, functionId]) => [
         stateName,
         async (taskInput: unknown) => {
+          await this.gate;
           try {
             return (await this.lambdas.invoke(functionId, taskInput)) as never;
           } catch (error) {

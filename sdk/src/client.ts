@@ -11,9 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import type { ContentType } from '../../shared/chatbook/layout';
 import type { exportRequestSchema } from '../../shared/exports/export-request';
-import type { importReportQuerySchema } from '../../shared/http/api-parameters';
+import type { auditQuerySchema, importReportQuerySchema } from '../../shared/http/api-parameters';
 import { CHATBOOKS_PREFIX, LIBRARY_PREFIX, OPENAPI_PATH } from '../../shared/http/api-paths';
 import {
+  auditPageSchema,
   errorBodySchema,
   exportJobPageSchema,
   exportJobSchema,
@@ -27,6 +28,12 @@ import {
   openApiDocumentSchema,
   presignedUploadSchema,
   previewReportSchema,
+  quotaSchema,
+  cleanupResultSchema,
+  type AuditEventResponse,
+  type CleanupResponse,
+  type QuotaResponse,
+  type AuditPageResponse,
   type ExportJob,
   type ExportJobPage,
   type HealthResponse,
@@ -76,6 +83,7 @@ export type LibraryWrite = z.input<typeof libraryWriteSchema>;
 export type JobListOptions = Partial<z.output<typeof jobListQuerySchema>>;
 export type LibraryListOptions = Partial<z.output<typeof libraryListQuerySchema>>;
 export type ReportPageOptions = Partial<z.output<typeof importReportQuerySchema>>;
+export type AuditListOptions = Partial<z.output<typeof auditQuerySchema>>;
 
 export type JobKind = 'export' | 'import';
 export type JobOf<K extends JobKind> = K extends 'export' ? ExportJob : ImportJob;
@@ -629,6 +637,38 @@ export class ChatbooksClient {
         options.signal ? { signal: options.signal } : {},
       );
     }
+  }
+
+  // ---- quotas
+
+  /** Your tier, its limits (with any set for you) and what you use of them. */
+  getQuota(options: RequestOptions = {}): Promise<QuotaResponse> {
+    return this.call(quotaSchema, 'GET', `${CHATBOOKS_PREFIX}/quota`, options);
+  }
+
+  /** Runs the cleanup of your own data now: expired exports, stuck jobs, old uploads, quota counters. */
+  runCleanup(options: RequestOptions = {}): Promise<CleanupResponse> {
+    return this.call(cleanupResultSchema, 'POST', `${CHATBOOKS_PREFIX}/cleanup`, { ...options, json: {} });
+  }
+
+  // ---- audit
+
+  /** One page of your audit trail, newest first (`action` for one action only). */
+  listAuditEvents(query: AuditListOptions = {}, options: RequestOptions = {}): Promise<AuditPageResponse> {
+    return this.call(auditPageSchema, 'GET', `${CHATBOOKS_PREFIX}/audit`, { ...options, query });
+  }
+
+  /** Every event of your audit trail matching the query, newest first, page by page. */
+  async *auditEvents(
+    query: AuditListOptions = {},
+    options: RequestOptions = {},
+  ): AsyncIterable<AuditEventResponse> {
+    let cursor = query.cursor;
+    do {
+      const page = await this.listAuditEvents({ limit: 100, ...query, cursor }, options);
+      yield* page.events;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
   }
 
   // ---- library

@@ -4,6 +4,10 @@ export * from './client';
 export * from './errors';
 export type { OpenedSource, ProgressCallback, TransferProgress, UploadSource } from './transfer';
 export type {
+  AuditEventResponse,
+  AuditPageResponse,
+  CleanupResponse,
+  QuotaResponse,
   ExportJob,
   ExportJobPage,
   HealthResponse,

@@ -7,7 +7,7 @@ import {
   type QueryCommandOutput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { ActiveJobIndex } from '../cleanup/sweep';
+import type { ActiveJobIndex, ExpiringExportIndex } from '../cleanup/sweep';
 import { ValidationError } from '../errors';
 import {
   JOB_KINDS,
@@ -23,8 +23,12 @@ import {
 } from '../jobs/job';
 import { INDEX, jobCreatedSortKey, jobSortKey, KEY, userPartition } from './table-keys';
 
-/** Jobs not yet terminal carry the sweep index keys; reaching a terminal state removes them. */
+/**
+ * Jobs not yet terminal carry the sweep index keys; reaching a terminal state removes them, except that a
+ * completed export moves to the expiring partition, ordered by when it expires, until the cleanup expires it.
+ */
 const ACTIVE_PARTITION = 'ACTIVE_JOB';
+const EXPIRING_PARTITION = 'EXPIRING_EXPORT';
 
 function activeSortKey(job: Pick<Job, 'createdAt' | 'userId' | 'kind' | 'jobId'>): string {
   return `${job.createdAt}#${job.kind}#${job.jobId}#${job.userId}`;
@@ -84,7 +88,7 @@ function toJob(item: Record<string, unknown>): Job {
 }
 
 /** The JobStore port over DynamoDB: conditional writes make every transition safe to run twice. */
-export class DynamoJobStore implements JobStore, ActiveJobIndex {
+export class DynamoJobStore implements JobStore, ActiveJobIndex, ExpiringExportIndex {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -144,10 +148,16 @@ export class DynamoJobStore implements JobStore, ActiveJobIndex {
       return `:from${index}`;
     });
     try {
-      const removeSweepKeys = TERMINAL_STATUSES.has(to);
-      if (removeSweepKeys) {
+      const expiresAt = to === 'completed' ? patch.archive?.expiresAt : undefined;
+      const removeSweepKeys = TERMINAL_STATUSES.has(to) && expiresAt === undefined;
+      if (TERMINAL_STATUSES.has(to)) {
         names['#gpk'] = KEY.sweepPartition;
         names['#gsk'] = KEY.sweepSort;
+      }
+      if (expiresAt !== undefined) {
+        values[':expiring'] = EXPIRING_PARTITION;
+        values[':expiringKey'] = `${expiresAt}#${key.kind}#${key.jobId}#${key.userId}`;
+        sets.push('#gpk = :expiring', '#gsk = :expiringKey');
       }
       const result = await this.documents.send(
         new UpdateCommand({
@@ -269,14 +279,22 @@ export class DynamoJobStore implements JobStore, ActiveJobIndex {
     }
   }
 
-  async listActiveCreatedBefore(cutoff: Date, limit: number): Promise<JobKey[]> {
+  listActiveCreatedBefore(cutoff: Date, limit: number): Promise<JobKey[]> {
+    return this.sweepIndexBefore(ACTIVE_PARTITION, cutoff, limit);
+  }
+
+  listExpiringBefore(cutoff: Date, limit: number): Promise<JobKey[]> {
+    return this.sweepIndexBefore(EXPIRING_PARTITION, cutoff, limit);
+  }
+
+  private async sweepIndexBefore(partition: string, cutoff: Date, limit: number): Promise<JobKey[]> {
     const result = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: INDEX.sweep,
-        KeyConditionExpression: '#gpk = :active AND #gsk < :cutoff',
+        KeyConditionExpression: '#gpk = :partition AND #gsk < :cutoff',
         ExpressionAttributeNames: { '#gpk': KEY.sweepPartition, '#gsk': KEY.sweepSort },
-        ExpressionAttributeValues: { ':active': ACTIVE_PARTITION, ':cutoff': cutoff.toISOString() },
+        ExpressionAttributeValues: { ':partition': partition, ':cutoff': cutoff.toISOString() },
         Limit: limit,
       }),
     );

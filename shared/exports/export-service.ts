@@ -28,6 +28,8 @@ import { buildForeignExport, TARGET_FILES, type ExportTarget } from './foreign-e
 import type { ExportSpec } from './export-request';
 import { planExport, type ExportPlan } from './plan';
 import type { ExportObjects, ExportWorkflows } from './ports';
+import type { AuthContext } from '../http/auth';
+import type { QuotaService } from '../quotas/quotas';
 
 export interface ExportConfig {
   /** How long a finished export stays downloadable. */
@@ -108,11 +110,18 @@ export interface ExportJobView {
 }
 
 export class ExportService {
-  constructor(private readonly deps: ExportDeps) {}
+  constructor(
+    private readonly deps: ExportDeps,
+    private readonly quotas: QuotaService,
+  ) {}
 
-  /** Plans the export, then runs it in the request (small) or starts the workflow (large, or asked for). */
-  async start(userId: string, spec: ExportSpec): Promise<{ job: ExportJobView; sync: boolean }> {
+  /**
+   * Plans the export, admits it under the caller's quotas, then runs it in the request (small) or starts the
+   * workflow (large, or asked for).
+   */
+  async start(auth: AuthContext, spec: ExportSpec): Promise<{ job: ExportJobView; sync: boolean }> {
     const { config } = this.deps;
+    const userId = auth.userId;
     const plan = await planExport(this.deps.library, userId, spec);
     const small = plan.totalItems <= config.syncMaxItems && plan.totalBytes <= config.syncMaxBytes;
     if (spec.async === false && !small) {
@@ -130,15 +139,17 @@ export class ExportService {
       );
     }
     const sync = spec.async === false || (spec.async === undefined && small);
-    const job = sync
-      ? await this.runInRequest(userId, spec, plan)
-      : await this.startWorkflow(userId, spec, plan);
+    const jobId = randomUUID();
+    const job = await this.quotas.runAdmitted(auth, 'export', jobId, this.deps.jobs, () =>
+      sync
+        ? this.runInRequest(this.newJob(userId, jobId, spec, plan, 'in_progress'), spec, plan)
+        : createAndStart(this.deps, this.newJob(userId, jobId, spec, plan, 'pending')),
+    );
     return { job: this.view(job), sync };
   }
 
-  private newJob(userId: string, spec: ExportSpec, plan: ExportPlan, status: JobStatus): Job {
+  private newJob(userId: string, jobId: string, spec: ExportSpec, plan: ExportPlan, status: JobStatus): Job {
     const now = this.deps.clock.now().toISOString();
-    const jobId = randomUUID();
     const fileName = archiveFileName(spec.name, spec.target);
     return {
       userId,
@@ -163,10 +174,9 @@ export class ExportService {
     };
   }
 
-  private async runInRequest(userId: string, spec: ExportSpec, plan: ExportPlan): Promise<Job> {
-    const job = this.newJob(userId, spec, plan, 'in_progress');
+  private async runInRequest(job: Job, spec: ExportSpec, plan: ExportPlan): Promise<Job> {
     await this.deps.jobs.create(job);
-    const key: JobKey = { userId, kind: 'export', jobId: job.jobId };
+    const key: JobKey = { userId: job.userId, kind: 'export', jobId: job.jobId };
     try {
       const written = await writeArchive(this.deps, job, spec, plan);
       const completed = await this.deps.jobs.transition(key, ['in_progress'], 'completed', 'sync_export', {
@@ -189,10 +199,6 @@ export class ExportService {
       });
       throw error;
     }
-  }
-
-  private startWorkflow(userId: string, spec: ExportSpec, plan: ExportPlan): Promise<Job> {
-    return createAndStart(this.deps, this.newJob(userId, spec, plan, 'pending'));
   }
 
   async list(

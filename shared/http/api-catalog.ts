@@ -9,6 +9,7 @@ import { importRequestSchema } from '../imports/import-request';
 import { uploadRequestSchema } from '../imports/upload-service';
 import { libraryListQuerySchema, libraryWriteSchema } from '../library/library-service';
 import {
+  auditQuerySchema,
   importReportQuerySchema,
   libraryItemPathSchema,
   libraryTypePathSchema,
@@ -17,6 +18,8 @@ import {
   shareLinkQuerySchema,
 } from './api-parameters';
 import {
+  auditPageSchema,
+  cleanupResultSchema,
   errorBodySchema,
   exportJobPageSchema,
   exportJobSchema,
@@ -30,13 +33,14 @@ import {
   openApiDocumentSchema,
   presignedUploadSchema,
   previewReportSchema,
+  quotaSchema,
   uploadResultSchema,
 } from './api-responses';
 import { CHATBOOKS_PREFIX, LIBRARY_PREFIX, OPENAPI_PATH } from './api-paths';
 import { jobListQuerySchema, jobPathSchema } from './job-parameters';
 
 export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
-export type ApiTag = 'Exports' | 'Imports' | 'Library' | 'Service';
+export type ApiTag = 'Exports' | 'Imports' | 'Library' | 'Quotas' | 'Audit' | 'Service';
 
 /** Statuses an operation may answer with the error model. */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429 | 500 | 503;
@@ -89,6 +93,9 @@ export const RESPONSE_COMPONENTS: ReadonlyMap<z.ZodType, string> = new Map<z.Zod
   [previewReportSchema, 'PreviewReport'],
   [libraryItemSchema, 'LibraryItem'],
   [libraryPageSchema, 'LibraryPage'],
+  [auditPageSchema, 'AuditPage'],
+  [quotaSchema, 'Quota'],
+  [cleanupResultSchema, 'CleanupResult'],
   [healthSchema, 'Health'],
   [openApiDocumentSchema, 'OpenApiDocument'],
 ]);
@@ -273,6 +280,40 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     parameters: { path: jobPathSchema },
     responses: { 200: { description: 'The cancelled job', body: importJobSchema } },
     errors: [400, 404, 409],
+  },
+  {
+    operationId: 'getQuota',
+    method: 'GET',
+    path: `${CHATBOOKS_PREFIX}/quota`,
+    tag: 'Quotas',
+    summary: 'Your limits and how much of them you use',
+    description:
+      'Your tier (from your token), its limits with any set for you, and your use: storage held by finished exports, exports and imports started today (UTC), jobs pending or running. A request past a limit is 429 with the limit, the use and when it frees up; a file over the size limit is 413.',
+    responses: { 200: { description: 'Limits and use', body: quotaSchema } },
+    errors: [],
+  },
+  {
+    operationId: 'runCleanup',
+    method: 'POST',
+    path: `${CHATBOOKS_PREFIX}/cleanup`,
+    tag: 'Quotas',
+    summary: 'Clean up your own data now',
+    description:
+      'What the hourly cleanup does, for you only: finished exports past expires_at become expired and their files are deleted, jobs stuck past the timeout fail, uploads older than a day are deleted, and your quota counters are set right.',
+    responses: { 200: { description: 'What was done', body: cleanupResultSchema } },
+    errors: [],
+  },
+  {
+    operationId: 'listAuditEvents',
+    method: 'GET',
+    path: `${CHATBOOKS_PREFIX}/audit`,
+    tag: 'Audit',
+    summary: 'Your audit trail, newest first',
+    description:
+      'Every export, import, preview, upload, download, cancel and cleanup you made, how each job ended, and every request of yours that was refused (access or validation): when, what, the outcome, the HTTP status and error code, the request id and the job or upload id. Never content, tokens or URLs. Kept for the configured retention (90 days by default).',
+    parameters: { query: auditQuerySchema },
+    responses: { 200: { description: 'One page of events', body: auditPageSchema } },
+    errors: [400],
   },
   {
     operationId: 'listLibraryItems',

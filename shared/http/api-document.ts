@@ -197,6 +197,8 @@ export function buildOpenApiDocument(operations: readonly ApiOperation[] = API_O
         description: 'Upload, preview and import a chatbook, follow the job and its report',
       },
       { name: 'Library', description: 'The content that exports select and imports restore' },
+      { name: 'Quotas', description: 'Your limits and use, and the cleanup of your own data' },
+      { name: 'Audit', description: 'What you did and what was refused, for your own account' },
       { name: 'Service', description: 'Health and this document' },
     ],
     security: [{ bearer: [] }],

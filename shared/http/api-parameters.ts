@@ -3,6 +3,7 @@
  * in the handlers, so the OpenAPI document (api-catalog.ts) is generated from the very schemas the handlers use.
  */
 import { z } from 'zod';
+import { AUDIT_ACTION_PATTERN } from '../audit/audit';
 import { CONTENT_TYPES } from '../chatbook/layout';
 import { SOURCE_FORMATS } from '../interop/source-format';
 
@@ -21,6 +22,18 @@ export const previewRequestSchema = z
 export const importReportQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
   cursor: z.string().max(2048).optional(),
+});
+
+/** GET /audit: one page of the caller's audit trail, newest first, optionally of one action. */
+export const auditQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(2048).optional(),
+  action: z
+    .string()
+    .max(100)
+    .regex(AUDIT_ACTION_PATTERN, 'action must be an action name such as export, download or export.cancel')
+    .optional()
+    .describe('Only events of this action, e.g. `export`, `download`, `export.cancel`, `library.read`'),
 });
 
 /** GET /download/{job_id}: the optional share-link signature. */

@@ -7,6 +7,10 @@
  * know); the integration tests compare parsed with raw bodies to catch such a field missing here.
  */
 import { z } from 'zod';
+import { AUDIT_OUTCOMES, type AuditEventView, type AuditPageView } from '../audit/audit';
+import type { CleanupView } from '../cleanup/sweep';
+import type { QuotaView } from '../quotas/quotas';
+import { TIERS } from './auth';
 import { CONTENT_TYPES } from '../chatbook/layout';
 import type { ExportJobView } from '../exports/export-service';
 import type { HealthReport } from '../health/health';
@@ -230,6 +234,55 @@ export const libraryItemSchema = z.object({
 
 export const libraryPageSchema = z.object({ items: z.array(libraryItemSchema), next_cursor: nextCursor });
 
+export const auditEventSchema = z.object({
+  at: isoTime,
+  action: z.string().describe('What was done: `export`, `download`, `export.cancel`, `library.read`, ...'),
+  outcome: z
+    .enum(AUDIT_OUTCOMES)
+    .describe(
+      '`succeeded` (2xx, 3xx), `refused` (4xx: access or validation), `failed` (5xx, or a job that failed)',
+    ),
+  status: z.number().int().nullable().describe('The HTTP status, for a request'),
+  code: z.string().nullable().describe('The error code of a refusal or failure'),
+  request_id: z.string().nullable(),
+  job_id: z.string().nullable(),
+  upload_id: z.string().nullable(),
+  details: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+    .describe('Counts and statuses; never content, tokens or URLs'),
+});
+
+export const auditPageSchema = z.object({ events: z.array(auditEventSchema), next_cursor: nextCursor });
+
+const unlimited = (what: string) => z.number().int().nullable().describe(`${what}; null is unlimited`);
+
+export const quotaSchema = z.object({
+  tier: z.enum(TIERS).describe('From your token'),
+  limits: z.object({
+    storage_bytes: unlimited('Bytes of finished exports you may hold'),
+    exports_per_day: unlimited('Exports a UTC day'),
+    imports_per_day: unlimited('Imports a UTC day'),
+    concurrent_jobs: z.number().int().describe('Exports and imports pending or running at once'),
+    max_file_bytes: z.number().int().describe('Largest chatbook to upload, preview or import'),
+  }),
+  usage: z.object({
+    storage_bytes: z.number().int(),
+    exports_today: z.number().int(),
+    imports_today: z.number().int(),
+    active_jobs: z.number().int(),
+  }),
+  day_resets_at: isoTime.describe('When the day’s counts start again (UTC midnight)'),
+});
+
+export const cleanupResultSchema = z.object({
+  expired_exports: z.number().int().describe('Finished exports past expires_at, now expired'),
+  deleted_objects: z.number().int().describe('Their files, deleted'),
+  failed_stale_jobs: z.number().int().describe('Jobs stuck past the timeout, now failed'),
+  deleted_uploads: z.number().int().describe('Uploads and temporary files older than a day, deleted'),
+  released_slots: z.number().int().describe('Concurrency slots held by jobs that had ended, given back'),
+  corrected_storage: z.boolean().describe('Whether the storage counter was set right'),
+});
+
 const componentStatus = z.enum(['ok', 'unavailable']);
 
 export const healthSchema = z.object({
@@ -262,7 +315,11 @@ export type PreviewResult = z.output<typeof previewReportSchema>;
 export type LibraryItemResponse = z.output<typeof libraryItemSchema>;
 export type LibraryPageResponse = z.output<typeof libraryPageSchema>;
 export type HealthResponse = z.output<typeof healthSchema>;
+export type AuditEventResponse = z.output<typeof auditEventSchema>;
+export type AuditPageResponse = z.output<typeof auditPageSchema>;
 export type OpenApiDocument = z.output<typeof openApiDocumentSchema>;
+export type QuotaResponse = z.output<typeof quotaSchema>;
+export type CleanupResponse = z.output<typeof cleanupResultSchema>;
 
 /** True when A and B are assignable both ways: the schema and the view describe the same JSON. */
 type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -286,4 +343,8 @@ export type _ResponseSchemasMatchViews = [
   Expect<SameShape<LibraryItemResponse, LibraryItemView>>,
   Expect<SameShape<LibraryPageResponse, Awaited<ReturnType<LibraryService['list']>>>>,
   Expect<SameShape<HealthResponse, HealthReport & { service: 'chatbooks' }>>,
+  Expect<SameShape<AuditEventResponse, AuditEventView>>,
+  Expect<SameShape<AuditPageResponse, AuditPageView>>,
+  Expect<SameShape<QuotaResponse, QuotaView>>,
+  Expect<SameShape<CleanupResponse, CleanupView>>,
 ];

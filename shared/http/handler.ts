@@ -17,6 +17,15 @@ import {
   UnprocessableError,
   ValidationError,
 } from '../errors';
+import {
+  AUDIT_ACTION_PATTERN,
+  outcomeOfStatus,
+  routeAuditAction,
+  type AuditEvent,
+  type AuditLog,
+} from '../audit/audit';
+import { auditLogFromEnv } from '../audit/audit-from-env';
+import { UUID_PATTERN } from '../jobs/job';
 import { hashUserId, logger } from '../observability/logger';
 import { authContextOf, type AuthContext } from './auth';
 import { errorResponse, json } from './response';
@@ -52,6 +61,121 @@ interface RouteOptions<S extends z.ZodType> {
   /** Whether the route needs a verified user (every route but health does). */
   auth?: boolean;
   body?: S;
+  /**
+   * The route's audit action (`export`, `download`, `export.cancel`, ...): every outcome is recorded in the
+   * caller's audit trail (2xx/3xx succeeded, 4xx refused, 5xx failed). Without it, an authenticated route records
+   * only its 4xx refusals, under an action derived from the route (`library.read`). A 401 has no verified user to
+   * attribute it to: it is only logged.
+   */
+  audit?: string;
+}
+
+let requestAuditLog: AuditLog | undefined;
+
+/** The audit log requests record into: built from the environment on first use; a test may set its own. */
+export function setRequestAuditLog(log: AuditLog | undefined): void {
+  requestAuditLog = log;
+}
+
+function uuidOf(value: unknown): string | undefined {
+  return typeof value === 'string' && UUID_PATTERN.test(value) ? value : undefined;
+}
+
+/** A JSON object body up to `maxLength` characters, or nothing. */
+function jsonObjectOf(
+  body: string | undefined,
+  base64: boolean,
+  contentType: unknown,
+  maxLength: number,
+): Record<string, unknown> | undefined {
+  if (!body || body.length > maxLength) return undefined;
+  if (typeof contentType === 'string' && !/json/i.test(contentType)) return undefined;
+  try {
+    const value: unknown = JSON.parse(base64 ? Buffer.from(body, 'base64').toString('utf8') : body);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The job and upload ids a request names (path, JSON body) or its answer carries; only ids, only UUIDs. */
+function auditIdsOf(event: HttpEvent, result: HttpResult): Pick<AuditEvent, 'job_id' | 'upload_id'> {
+  const path = event.pathParameters ?? {};
+  const answer =
+    (result.statusCode ?? 200) < 400
+      ? jsonObjectOf(result.body, result.isBase64Encoded === true, result.headers?.['content-type'], 2 ** 20)
+      : undefined;
+  const request = jsonObjectOf(event.body, event.isBase64Encoded, event.headers['content-type'], 2 ** 16);
+  const jobId = uuidOf(path.job_id) ?? uuidOf(answer?.job_id);
+  const uploadId = uuidOf(path.upload_id) ?? uuidOf(answer?.upload_id) ?? uuidOf(request?.upload_id);
+  return { ...(jobId ? { job_id: jobId } : {}), ...(uploadId ? { upload_id: uploadId } : {}) };
+}
+
+/** Records the request in the caller's trail when the rule says so; a failed write is logged, never thrown. */
+async function auditRequest(
+  action: string | undefined,
+  userId: string,
+  event: HttpEvent,
+  requestId: string,
+  result: HttpResult,
+  code: string | undefined,
+): Promise<void> {
+  const status = result.statusCode ?? 200;
+  const outcome = outcomeOfStatus(status);
+  if (action === undefined && outcome !== 'refused') return;
+  const auditEvent: AuditEvent = {
+    at: new Date().toISOString(),
+    action: action ?? routeAuditAction(event.routeKey),
+    outcome,
+    status,
+    code,
+    request_id: requestId,
+    ...auditIdsOf(event, result),
+  };
+  try {
+    requestAuditLog ??= auditLogFromEnv();
+  } catch (error) {
+    logger.error('audit event not recorded: no audit log (JOBS_TABLE, AUDIT_RETENTION_DAYS)', {
+      action: auditEvent.action,
+      outcome,
+      status,
+      error,
+    });
+    return;
+  }
+  try {
+    await requestAuditLog.record(userId, auditEvent);
+  } catch (error) {
+    logger.error('audit event not recorded', { action: auditEvent.action, outcome, status, error });
+  }
+}
+
+/** The error model's answer to a thrown error, and its code. */
+function errorResultOf(error: unknown, requestId: string): { result: HttpResult; code: string } {
+  if (error instanceof DomainError) {
+    const status = statusOf(error);
+    logger.info('request refused', { status, code: error.code });
+    return {
+      code: error.code,
+      result: errorResponse(status, error.code, error.message, error.details, {
+        'x-request-id': requestId,
+        ...(error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
+      }),
+    };
+  }
+  logger.error('request failed', { error });
+  return {
+    code: 'internal_error',
+    result: errorResponse(
+      500,
+      'internal_error',
+      `Something went wrong on our side. Try again; if it keeps failing, contact support with request id ${requestId}.`,
+      undefined,
+      { 'x-request-id': requestId },
+    ),
+  };
 }
 
 /** The JSON body parsed with `schema` (an empty body is `{}`); a 400 that lists each problem otherwise. */
@@ -95,15 +219,24 @@ export function httpRoute<S extends z.ZodType = z.ZodUndefined>(
   options: RouteOptions<S>,
   handle: (request: RouteRequest<z.infer<S>>) => Promise<HttpResult>,
 ) {
+  if (options.audit !== undefined && !AUDIT_ACTION_PATTERN.test(options.audit))
+    throw new Error(`Invalid audit action "${options.audit}": use dotted lower-case words.`);
   const base = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const requestId = event.requestContext.requestId || context.awsRequestId;
     logger.resetKeys();
     logger.appendKeys({ requestId, route: event.routeKey });
+    // Set once the caller is verified: only then can the request be attributed in an audit trail.
+    let userId: string | undefined;
+    let result: HttpResult;
+    let code: string | undefined;
     try {
       const auth = options.auth === false ? { userId: '', tier: 'free' as const } : authContextOf(event);
-      if (auth.userId) logger.appendKeys({ user: hashUserId(auth.userId) });
+      if (auth.userId) {
+        userId = auth.userId;
+        logger.appendKeys({ user: hashUserId(auth.userId) });
+      }
       const body = parseBody(event, options.body) as z.infer<S>;
-      const result = await handle({
+      const handled = await handle({
         auth,
         body,
         pathParameters: event.pathParameters ?? {},
@@ -111,27 +244,12 @@ export function httpRoute<S extends z.ZodType = z.ZodUndefined>(
         requestId,
         event,
       });
-      return { ...result, headers: { ...result.headers, 'x-request-id': requestId } };
+      result = { ...handled, headers: { ...handled.headers, 'x-request-id': requestId } };
     } catch (error) {
-      if (error instanceof DomainError) {
-        const status = statusOf(error);
-        logger.info('request refused', { status, code: error.code });
-        return errorResponse(status, error.code, error.message, error.details, {
-          'x-request-id': requestId,
-          ...(error instanceof TooManyRequestsError
-            ? { 'retry-after': String(error.retryAfterSeconds) }
-            : {}),
-        });
-      }
-      logger.error('request failed', { error });
-      return errorResponse(
-        500,
-        'internal_error',
-        `Something went wrong on our side. Try again; if it keeps failing, contact support with request id ${requestId}.`,
-        undefined,
-        { 'x-request-id': requestId },
-      );
+      ({ result, code } = errorResultOf(error, requestId));
     }
+    if (userId) await auditRequest(options.audit, userId, event, requestId, result, code);
+    return result;
   };
   return middy(base);
 }

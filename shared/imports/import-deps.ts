@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { documentClient, s3Client, sfnClient } from '../aws/clients';
 import { SfnJobWorkflows } from '../aws/sfn-job-workflows';
 import { DynamoImportRecords } from '../aws/dynamo-import-records';
-import { DynamoJobStore } from '../aws/dynamo-job-store';
 import { DynamoLibraryStore } from '../aws/dynamo-library-store';
+import { jobsTableFromEnv, quotaServiceFromEnv } from '../aws/jobs-from-env';
 import { S3UploadObjects } from '../aws/s3-upload-objects';
 import { nonEmpty, readEnv } from '../config/env';
 import { systemClock } from '../jobs/job';
@@ -25,10 +25,11 @@ export function importServicesFromEnv(): {
     IMPORT_SYNC_MAX_ITEMS: z.coerce.number().int().min(0).default(DEFAULT_IMPORT_CONFIG.syncMaxItems),
   });
   const objects = new S3UploadObjects(s3Client(), env.BUCKET_NAME);
-  const uploads = new UploadService(objects, systemClock);
+  const quotas = quotaServiceFromEnv();
+  const uploads = new UploadService(objects, systemClock, quotas);
   const library = new DynamoLibraryStore(documentClient(), env.LIBRARY_TABLE, s3Client(), env.BUCKET_NAME);
   const imports = new ImportService({
-    jobs: new DynamoJobStore(documentClient(), env.JOBS_TABLE),
+    jobs: jobsTableFromEnv().jobs,
     library,
     records: new DynamoImportRecords(documentClient(), env.JOBS_TABLE),
     uploads,
@@ -36,6 +37,7 @@ export function importServicesFromEnv(): {
     clock: systemClock,
     workflows: new SfnJobWorkflows(sfnClient(), env.IMPORT_STATE_MACHINE_ARN, 'import'),
     config: { ...DEFAULT_IMPORT_CONFIG, syncMaxItems: env.IMPORT_SYNC_MAX_ITEMS },
+    quotas,
   });
   return { uploads, previews: new PreviewService(uploads, objects, library), imports };
 }

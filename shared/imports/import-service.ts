@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatbookArchive } from '../chatbook/reader';
 import { openUpload } from './open-upload';
-import { TooLargeError, UnprocessableError } from '../errors';
+import { DomainError, TooLargeError, UnprocessableError } from '../errors';
 import type { AuthContext } from '../http/auth';
 import {
   type Clock,
@@ -23,6 +23,9 @@ import type { ImportSpec } from './import-request';
 import type { UploadObjects } from './ports';
 import { allRecords, type ImportRecord, type ImportRecords } from './records';
 import type { UploadService } from './upload-service';
+import type { QuotaService } from '../quotas/quotas';
+
+type ImportPlan = ReturnType<typeof planImport>;
 
 export interface ImportConfig {
   /** An import runs in the request up to both; larger ones need the workflow. */
@@ -44,6 +47,7 @@ export interface ImportDeps {
   objects: UploadObjects;
   clock: Clock;
   config: ImportConfig;
+  quotas: QuotaService;
 }
 
 const OUTCOMES = ['imported', 'skipped', 'renamed', 'merged', 'overwritten', 'failed'] as const;
@@ -81,16 +85,19 @@ export class ImportService {
   private async openUpload(
     auth: AuthContext,
     spec: ImportSpec,
-  ): Promise<{ archive: ChatbookArchive; key: string; etag: string | undefined }> {
-    const { key } = await this.deps.uploads.require(auth, spec.uploadId);
+  ): Promise<{ archive: ChatbookArchive; key: string; etag: string | undefined; maxFileBytes: number }> {
+    const { key, maxFileBytes } = await this.deps.uploads.require(auth, spec.uploadId);
     const { source, etag } = await this.deps.objects.open(key);
-    const { archive } = await openUpload(source, auth.tier, { sourceFormat: spec.sourceFormat });
-    return { archive, key, etag };
+    const { archive } = await openUpload(source, auth.tier, {
+      sourceFormat: spec.sourceFormat,
+      maxFileBytes,
+    });
+    return { archive, key, etag, maxFileBytes };
   }
 
   /** Validates the whole archive, then imports it in the request; a refusal writes nothing. */
   async start(auth: AuthContext, spec: ImportSpec): Promise<{ job: ImportJobView; sync: boolean }> {
-    const { archive, key: uploadKey, etag } = await this.openUpload(auth, spec);
+    const { archive, key: uploadKey, etag, maxFileBytes } = await this.openUpload(auth, spec);
     try {
       const options: ImportOptions = {
         strategy: spec.strategy,
@@ -124,30 +131,49 @@ export class ImportService {
         );
       }
       const sync = spec.async === false || (spec.async === undefined && small);
-      if (!sync)
-        return {
-          job: this.view(await this.startWorkflow(auth, spec, archive, uploadKey, etag, plan.items.length)),
-          sync,
-        };
-      const now = this.deps.clock.now();
-      const job: Job = {
-        userId: auth.userId,
-        jobId: randomUUID(),
-        kind: 'import',
-        status: 'in_progress',
-        name: archive.manifest.name,
-        createdAt: now.toISOString(),
-        updatedAt: now.toISOString(),
-        startedAt: now.toISOString(),
-        totalItems: plan.items.length,
-        processedItems: 0,
-        events: [{ at: now.toISOString(), step: 'request', status: 'in_progress' }],
-        request: { ...spec },
-        warnings: [...archive.warnings, ...plan.warnings],
-      };
-      await this.deps.jobs.create(job);
-      const key: JobKey = { userId: auth.userId, kind: 'import', jobId: job.jobId };
-      const exportId = archive.manifest.export_id;
+      const jobId = randomUUID();
+      return await this.deps.quotas.runAdmitted(auth, 'import', jobId, this.deps.jobs, async () => {
+        if (!sync) {
+          const upload = { key: uploadKey, etag, maxFileBytes };
+          const started = await this.startWorkflow(auth, jobId, spec, archive, upload, plan.items.length);
+          return { job: this.view(started), sync };
+        }
+        return { job: this.view(await this.runInRequest(auth, jobId, spec, archive, plan, options)), sync };
+      });
+    } finally {
+      await archive.close();
+    }
+  }
+
+  /** A small import, done in the request: the job is created running and ends completed or failed. */
+  private async runInRequest(
+    auth: AuthContext,
+    jobId: string,
+    spec: ImportSpec,
+    archive: ChatbookArchive,
+    plan: ImportPlan,
+    options: ImportOptions,
+  ): Promise<Job> {
+    const now = this.deps.clock.now();
+    const job: Job = {
+      userId: auth.userId,
+      jobId,
+      kind: 'import',
+      status: 'in_progress',
+      name: archive.manifest.name,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      startedAt: now.toISOString(),
+      totalItems: plan.items.length,
+      processedItems: 0,
+      events: [{ at: now.toISOString(), step: 'request', status: 'in_progress' }],
+      request: { ...spec },
+      warnings: [...archive.warnings, ...plan.warnings],
+    };
+    await this.deps.jobs.create(job);
+    const key: JobKey = { userId: auth.userId, kind: 'import', jobId };
+    const exportId = archive.manifest.export_id;
+    try {
       const { records } = await importItems(
         archive,
         plan.items,
@@ -155,39 +181,48 @@ export class ImportService {
         options,
         {
           userId: auth.userId,
-          jobId: job.jobId,
+          jobId,
           now,
           library: this.deps.library,
           records: this.deps.records,
           source: { name: job.name, exportId: typeof exportId === 'string' ? exportId : null },
           firstRun: true,
         },
-        new ImportIdentities(this.deps.library, auth.userId, job.jobId),
+        new ImportIdentities(this.deps.library, auth.userId, jobId),
       );
       const completed = await this.deps.jobs.transition(key, ['in_progress'], 'completed', 'sync_import', {
         completedAt: this.deps.clock.now().toISOString(),
         processedItems: records.length,
         outcomes: countOutcomes(records),
       });
-      return { job: this.view(completed ?? job), sync };
-    } finally {
-      await archive.close();
+      return completed ?? job;
+    } catch (error) {
+      // The job ends failed (giving its quota back); what was imported before the error stays and is reported.
+      await this.deps.jobs.transition(key, ['in_progress'], 'failed', 'sync_import', {
+        completedAt: this.deps.clock.now().toISOString(),
+        errorCode: error instanceof DomainError ? error.code : 'internal',
+        errorMessage:
+          error instanceof DomainError
+            ? error.message
+            : `The import failed unexpectedly. Try again; if it fails again, contact support with job id ${jobId}.`,
+      });
+      throw error;
     }
   }
 
   /** A pending job and the import workflow; the steps open the same upload, pinned to the ETag validated here. */
   private async startWorkflow(
     auth: AuthContext,
+    jobId: string,
     spec: ImportSpec,
     archive: ChatbookArchive,
-    uploadKey: string,
-    etag: string | undefined,
+    upload: { key: string; etag: string | undefined; maxFileBytes: number },
     totalItems: number,
   ): Promise<Job> {
     const now = this.deps.clock.now().toISOString();
     const job: Job = {
       userId: auth.userId,
-      jobId: randomUUID(),
+      jobId,
       kind: 'import',
       status: 'pending',
       name: archive.manifest.name,
@@ -196,7 +231,13 @@ export class ImportService {
       totalItems,
       processedItems: 0,
       events: [{ at: now, step: 'request', status: 'pending' }],
-      request: { ...spec, uploadKey, ...(etag ? { etag } : {}), tier: auth.tier },
+      request: {
+        ...spec,
+        uploadKey: upload.key,
+        ...(upload.etag ? { etag: upload.etag } : {}),
+        tier: auth.tier,
+        maxFileBytes: upload.maxFileBytes,
+      },
       warnings: [...archive.warnings],
     };
     return createAndStart(this.deps, job);

@@ -53,7 +53,7 @@ export interface ImportStepDeps extends StepDeps {
   batchSize: number;
 }
 
-type JobImport = ImportSpec & { uploadKey: string; etag?: string; tier: Tier };
+type JobImport = ImportSpec & { uploadKey: string; etag?: string; tier: Tier; maxFileBytes?: number };
 
 function importOf(job: Job): JobImport {
   const request = job.request as Partial<JobImport> | undefined;
@@ -80,7 +80,8 @@ async function openJobArchive(
 ): Promise<ChatbookArchive> {
   const { source } = await deps.objects.open(spec.uploadKey, spec.etag);
   // A converted upload converts the same way every time (same ids and paths), so every step sees one archive.
-  return (await openUpload(source, spec.tier, { sourceFormat: spec.sourceFormat, verifyData })).archive;
+  const options = { sourceFormat: spec.sourceFormat, verifyData, maxFileBytes: spec.maxFileBytes };
+  return (await openUpload(source, spec.tier, options)).archive;
 }
 
 export const importSteps = {

@@ -8,10 +8,10 @@ import { chatbookLimitsFor } from '../quotas/tiers';
 export function openUpload(
   source: RandomAccessSource,
   tier: Tier,
-  options: { sourceFormat?: SourceFormat | undefined; verifyData?: boolean } = {},
+  options: { sourceFormat?: SourceFormat | undefined; verifyData?: boolean; maxFileBytes?: number } = {},
 ): Promise<ImportSource> {
   return openImportSource(source, {
-    limits: chatbookLimitsFor(tier),
+    limits: chatbookLimitsFor(tier, options.maxFileBytes),
     ...(options.sourceFormat ? { sourceFormat: options.sourceFormat } : {}),
     ...(options.verifyData === false ? { verifyData: false } : {}),
   });

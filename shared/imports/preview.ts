@@ -99,9 +99,12 @@ export class PreviewService {
   ) {}
 
   async preview(auth: AuthContext, uploadId: string, sourceFormat?: SourceFormat): Promise<PreviewReport> {
-    const { key, sizeBytes } = await this.uploads.require(auth, uploadId);
+    const { key, sizeBytes, maxFileBytes } = await this.uploads.require(auth, uploadId);
     const { source } = await this.objects.open(key);
-    const { archive, format, failures } = await openUpload(source, auth.tier, { sourceFormat });
+    const { archive, format, failures } = await openUpload(source, auth.tier, {
+      sourceFormat,
+      maxFileBytes,
+    });
     try {
       return {
         ...(await this.report(auth.userId, uploadId, sizeBytes, archive)),

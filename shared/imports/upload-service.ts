@@ -9,7 +9,6 @@ import { userPrefix } from '../aws/object-classes';
 import { NotFoundError, TooLargeError, ValidationError } from '../errors';
 import type { AuthContext } from '../http/auth';
 import { UUID_PATTERN, type Clock } from '../jobs/job';
-import { TIER_LIMITS } from '../quotas/tiers';
 import type { UploadObjects } from './ports';
 
 /** API Gateway hands a Lambda at most 6 MB, base64 included: larger archives go through the presigned POST. */
@@ -40,15 +39,24 @@ export function tooLarge(sizeBytes: number, maxBytes: number, tier: string): Too
   );
 }
 
+/** What uploads need of the quotas (QuotaService has both). */
+export interface UploadLimits {
+  maxFileBytes(auth: AuthContext): Promise<number>;
+  /** The cap for a new upload; records the uploader so the cleanup finds what they leave. */
+  beforeUpload(auth: AuthContext): Promise<number>;
+}
+
 export class UploadService {
   constructor(
     private readonly objects: UploadObjects,
     private readonly clock: Clock,
+    /** The caller's file-size quota: their tier's, or their own override. */
+    private readonly limits: UploadLimits,
   ) {}
 
   /** A presigned POST for a new upload id; the declared size, when given, is checked against the tier now. */
   async create(auth: AuthContext, request: UploadRequest) {
-    const maxBytes = TIER_LIMITS[auth.tier].maxFileBytes;
+    const maxBytes = await this.limits.beforeUpload(auth);
     if (request.size_bytes !== undefined && request.size_bytes > maxBytes) {
       throw tooLarge(request.size_bytes, maxBytes, auth.tier);
     }
@@ -77,7 +85,7 @@ export class UploadService {
         'The request has no file. Send the chatbook as the body (or the "file" field).',
       );
     }
-    const maxBytes = Math.min(INLINE_UPLOAD_MAX_BYTES, TIER_LIMITS[auth.tier].maxFileBytes);
+    const maxBytes = Math.min(INLINE_UPLOAD_MAX_BYTES, await this.limits.beforeUpload(auth));
     if (body.length > maxBytes) {
       throw new TooLargeError(
         'inline_upload_too_large',
@@ -91,7 +99,10 @@ export class UploadService {
   }
 
   /** The upload's key and size, after checking it exists for this user and fits the tier. */
-  async require(auth: AuthContext, uploadId: string): Promise<{ key: string; sizeBytes: number }> {
+  async require(
+    auth: AuthContext,
+    uploadId: string,
+  ): Promise<{ key: string; sizeBytes: number; maxFileBytes: number }> {
     const key = UUID_PATTERN.test(uploadId) ? uploadKey(auth.userId, uploadId) : undefined;
     const sizeBytes = key ? await this.objects.sizeOf(key) : undefined;
     if (!key || sizeBytes === undefined) {
@@ -100,8 +111,8 @@ export class UploadService {
         `No upload ${uploadId.slice(0, 64)} for you (uploads are kept a day). Upload the chatbook again with POST /uploads.`,
       );
     }
-    const maxBytes = TIER_LIMITS[auth.tier].maxFileBytes;
+    const maxBytes = await this.limits.maxFileBytes(auth);
     if (sizeBytes > maxBytes) throw tooLarge(sizeBytes, maxBytes, auth.tier);
-    return { key, sizeBytes };
+    return { key, sizeBytes, maxFileBytes: maxBytes };
   }
 }

@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
+import { redactFields, redactString, serializeError } from './redact';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -8,25 +10,48 @@ export function hashUserId(userId: string): string {
   return createHash('sha256').update(userId).digest('hex').slice(0, 16);
 }
 
-function serializeError(error: unknown): Record<string, unknown> {
-  // Names and stacks only: messages of foreign errors may carry request data.
-  if (error instanceof Error)
-    return { name: error.name, stack: error.stack?.split('\n').slice(0, 6).join('\n') };
-  return { name: typeof error };
-}
+/** Where records go; tests replace it to read what would be written. */
+export type LogWriter = (stream: 'stdout' | 'stderr', line: string) => void;
 
-/** A small structured logger: one JSON line per record, with persistent keys set per invocation. */
+const processWriter: LogWriter = (stream, line) => {
+  (stream === 'stdout' ? process.stdout : process.stderr).write(line);
+};
+
+/**
+ * A small structured logger: one JSON line per record, with persistent keys set per invocation.
+ *
+ * The keys live in an async context (resetKeys starts a new one), so two invocations that overlap in one process
+ * (the local cloud runs a function's invocations in one worker) never see each other's keys. Every record is
+ * redacted before it is written: credentials, signed URLs and user ids in keys never reach the log.
+ */
 class Logger {
-  private keys: Record<string, unknown> = {};
+  private readonly context = new AsyncLocalStorage<{ keys: Record<string, unknown> }>();
+  /** The keys of code that runs outside any invocation's context. */
+  private readonly rootKeys: { keys: Record<string, unknown> } = { keys: {} };
+  private writer: LogWriter = processWriter;
   private readonly threshold =
     (LEVELS as Partial<Record<string, number>>)[process.env.LOG_LEVEL?.toLowerCase() ?? 'info'] ?? 20;
 
   appendKeys(keys: Record<string, unknown>): void {
-    this.keys = { ...this.keys, ...keys };
+    const store = this.context.getStore() ?? this.rootKeys;
+    store.keys = { ...store.keys, ...keys };
   }
 
+  /** Starts a new set of persistent keys for the current invocation (and what it calls or awaits). */
   resetKeys(): void {
-    this.keys = {};
+    this.context.enterWith({ keys: {} });
+  }
+
+  /** The persistent keys in effect here. */
+  currentKeys(): Readonly<Record<string, unknown>> {
+    return (this.context.getStore() ?? this.rootKeys).keys;
+  }
+
+  /** Replaces where records are written (tests); returns the previous writer. */
+  setWriter(writer: LogWriter): LogWriter {
+    const previous = this.writer;
+    this.writer = writer;
+    return previous;
   }
 
   debug(message: string, fields?: Record<string, unknown>): void {
@@ -49,14 +74,11 @@ class Logger {
       level,
       time: new Date().toISOString(),
       service: 'chatbooks',
-      message,
-      ...this.keys,
-      ...rest,
+      message: redactString(message),
+      ...redactFields({ ...this.currentKeys(), ...rest }),
       ...(error === undefined ? {} : { error: serializeError(error) }),
     };
-    (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(
-      `${JSON.stringify(record)}\n`,
-    );
+    this.writer(level === 'error' || level === 'warn' ? 'stderr' : 'stdout', `${JSON.stringify(record)}\n`);
   }
 }
 

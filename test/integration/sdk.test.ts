@@ -454,6 +454,25 @@ describe('uploads, preview and import', () => {
   });
 });
 
+describe('quotas, cleanup and the audit trail', () => {
+  it('reads the caller’s quota, runs their cleanup and pages their audit trail', async () => {
+    const client = clientFor(ALICE);
+    const quota = await client.getQuota();
+    assert.equal(quota.tier, 'free');
+    assert.ok(quota.usage.exports_today >= 1);
+    assert.equal(quota.usage.active_jobs, 0);
+    const cleanup = await client.runCleanup();
+    assert.equal(cleanup.expired_exports, 0);
+    assert.equal(cleanup.failed_stale_jobs, 0);
+    const page = await client.listAuditEvents({ limit: 5 });
+    assert.equal(page.events.length, 5);
+    assert.equal(page.events[0]?.action, 'cleanup');
+    const all: string[] = [];
+    for await (const event of client.auditEvents({ action: 'export' })) all.push(event.action);
+    assert.ok(all.length >= 2 && all.every((action) => action === 'export'), all.join(','));
+  });
+});
+
 describe('failures of the transport', () => {
   it('says a bad token is a 401 and an unreachable service a connection error', async () => {
     const stranger = clientFor(ALICE, 'not-a-token');

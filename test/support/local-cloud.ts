@@ -19,6 +19,24 @@ export interface TestCloud extends LocalCloud {
 }
 
 const UNLIMITED_RATES = 'export=100000,import=100000,preview=100000,download=100000';
+const UNLIMITED_JOBS = { storageBytes: null, exportsPerDay: null, importsPerDay: null, concurrentJobs: 1000 };
+/** Every tier's job quotas lifted (file sizes stay the tiers'); the quota tests set their own. */
+const UNLIMITED_QUOTAS = JSON.stringify({
+  free: UNLIMITED_JOBS,
+  premium: UNLIMITED_JOBS,
+  enterprise: UNLIMITED_JOBS,
+});
+
+/** The functions' warnings, errors and anything not JSON (a crash); info lines and metrics stay quiet. */
+function printProblems(line: string): void {
+  let level: unknown;
+  try {
+    level = (JSON.parse(line) as { level?: unknown }).level;
+  } catch {
+    level = 'raw';
+  }
+  if (level === 'warn' || level === 'error' || level === 'raw') process.stderr.write(`${line}\n`);
+}
 
 /** Starts a local cloud on a free port in a fresh temp folder, as the tests of several files may at once. */
 export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): Promise<TestCloud> {
@@ -27,9 +45,14 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     port: 0,
     dataDir,
     schedules: false,
+    onLog: printProblems,
     ...options,
-    // Tests send many requests a minute as one user; the rate-limit test sets its own limits.
-    functionEnvironment: { RATE_LIMITS_PER_MINUTE: UNLIMITED_RATES, ...options.functionEnvironment },
+    // Tests send many requests a minute as one user; the rate-limit and quota tests set their own limits.
+    functionEnvironment: {
+      RATE_LIMITS_PER_MINUTE: UNLIMITED_RATES,
+      TIER_QUOTAS: UNLIMITED_QUOTAS,
+      ...options.functionEnvironment,
+    },
   });
   const clientConfig = { region: cloud.aws.region, credentials: cloud.aws.credentials };
   const documents = DynamoDBDocumentClient.from(
