@@ -99,6 +99,15 @@ function sendJson(
  * bearer token as the JWT authorizer does. A refused token gets our error model; in AWS the authorizer's own
  * body is {"message":"Unauthorized"} with the same 401.
  */
+/** A path segment decoded, or undefined when its %-escapes are malformed. */
+function decodePathPart(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 export function createHttpFront(
   options: HttpFrontOptions,
 ): (request: IncomingMessage, response: ServerResponse) => void {
@@ -146,9 +155,22 @@ export function createHttpFront(
       const match = candidate.pattern.exec(url.pathname);
       if (!match) continue;
       route = candidate;
-      pathParameters = Object.fromEntries(
-        candidate.names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]),
-      );
+      const decoded: [string, string][] = [];
+      for (const [i, name] of candidate.names.entries()) {
+        const value = decodePathPart(match[i + 1]!);
+        if (value !== undefined) decoded.push([name, value]);
+      }
+      if (decoded.length < candidate.names.length) {
+        // API Gateway refuses a malformed escape itself with a 400; here it is said in the error model.
+        sendJson(response, 400, {
+          error: {
+            code: 'invalid_path',
+            message: 'The path has a malformed %-escape. Send ids percent-encoded as UTF-8.',
+          },
+        });
+        return;
+      }
+      pathParameters = Object.fromEntries(decoded);
       break;
     }
     route ??= options.defaultRoute;
@@ -169,7 +191,7 @@ export function createHttpFront(
         sendJson(response, 401, {
           error: {
             code: 'unauthorized',
-            message: `${reason} Send "Authorization: Bearer <token>"; locally, get one with: npm run token -- --user <id>`,
+            message: `${reason} Send "Authorization: Bearer <token>"; locally, get one with "npm run token -- --user <id>".`,
           },
         });
         return;

@@ -239,7 +239,7 @@ export class ExportService {
     if (!UUID_PATTERN.test(jobId)) {
       throw new ValidationError(
         'invalid_job_id',
-        'Invalid job ID format: a job id is a UUID such as the one POST /export returned.',
+        'Invalid job ID format: a job id is a UUID. Use the job_id that POST /export returned (GET /export/jobs lists yours).',
       );
     }
     const job = await this.require(userId, jobId);

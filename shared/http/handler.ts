@@ -223,6 +223,7 @@ export function httpRoute<S extends z.ZodType = z.ZodUndefined>(
     throw new Error(`Invalid audit action "${options.audit}": use dotted lower-case words.`);
   const base = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const requestId = event.requestContext.requestId || context.awsRequestId;
+    const startedAt = Date.now();
     logger.resetKeys();
     logger.appendKeys({ requestId, route: event.routeKey });
     // Set once the caller is verified: only then can the request be attributed in an audit trail.
@@ -249,6 +250,8 @@ export function httpRoute<S extends z.ZodType = z.ZodUndefined>(
       ({ result, code } = errorResultOf(error, requestId));
     }
     if (userId) await auditRequest(options.audit, userId, event, requestId, result, code);
+    // One line per request, refused or not: status and time, with the persistent keys (request, route, user hash).
+    logger.info('request done', { status: result.statusCode, durationMs: Date.now() - startedAt });
     return result;
   };
   return middy(base);

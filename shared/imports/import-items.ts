@@ -301,26 +301,65 @@ export async function importItems(
   };
   const todo = starts.filter((start) => !done.has(start));
   let decoding = todo.length > 0 ? decodeAt(todo[0]!) : undefined;
-  for (const start of starts) {
-    const stop = Math.min(start + pageSize, end);
-    let page = done.get(start);
-    if (!page) {
-      const decoded = await (decoding ?? decodeAt(start));
-      const following = todo[todo.indexOf(start) + 1];
-      decoding = following === undefined ? undefined : decodeAt(following);
-      page = await importPage(plan, start, stop, decoded, archive, options, env, identities, links);
-      if (!(await env.records.putPage(env.userId, env.jobId, start, page))) {
-        page = (await env.records.getPages(env.userId, env.jobId, [start])).get(start) ?? page;
-      }
-    }
+
+  // What earlier pages mean for later ones: the names they took and where their items went.
+  const absorb = async (start: number, page: readonly ImportRecord[]) => {
     for (const record of page) {
       if (record.identityKey !== undefined) (await identities.of(record.type)).taken.add(record.identityKey);
     }
-    links.remember(start, page);
+    links.remember(start, [...page]);
+  };
+  // One page writes while the next is decided: the library's writes and this function's work overlap. A page
+  // whose records may still change as it writes (updates, checked creates) is finished before the next is decided.
+  let writing: { start: number; stop: number; final: boolean; records: Promise<ImportRecord[]> } | undefined;
+  const finishWriting = async (): Promise<boolean> => {
+    if (!writing) return true;
+    const { start, stop, final } = writing;
+    let page = await writing.records;
+    writing = undefined;
+    if (!(await env.records.putPage(env.userId, env.jobId, start, page))) {
+      page = (await env.records.getPages(env.userId, env.jobId, [start])).get(start) ?? page;
+      await absorb(start, page);
+    } else if (!final) await absorb(start, page);
     results.push(...page);
-    if (onPage && !(await onPage(stop))) return { records: results, stopped: stop < end };
+    return onPage ? await onPage(stop) : true;
+  };
+  try {
+    for (const start of starts) {
+      const stop = Math.min(start + pageSize, end);
+      const recorded = done.get(start);
+      if (recorded) {
+        if (!(await finishWriting())) return { records: results, stopped: true };
+        await absorb(start, recorded);
+        results.push(...recorded);
+        if (onPage && !(await onPage(stop))) return { records: results, stopped: stop < end };
+        continue;
+      }
+      const decoded = await (decoding ?? decodeAt(start));
+      const following = todo[todo.indexOf(start) + 1];
+      decoding = following === undefined ? undefined : decodeAt(following);
+      if (writing && !writing.final && !(await finishWriting())) return { records: results, stopped: true };
+      const decided = await decidePage(plan, start, stop, decoded, options, env, identities, links);
+      if (!(await finishWriting())) return { records: results, stopped: true };
+      const final = decided.every(
+        (entry) => entry.kind === 'done' || (entry.kind === 'create' && uncheckedCreate(env, entry.targetId)),
+      );
+      if (final)
+        await absorb(
+          start,
+          decided.map((entry) => entry.record),
+        );
+      const records = writePage(archive, decided, options, env, identities);
+      records.catch(() => undefined);
+      writing = { start, stop, final, records };
+    }
+    // The last page: stopping after it leaves nothing undone.
+    await finishWriting();
+    return { records: results, stopped: false };
+  } finally {
+    // A failure while a page writes: let that write settle before the error leaves (nothing runs on unseen).
+    await writing?.records.catch(() => undefined);
   }
-  return { records: results, stopped: false };
 }
 
 /** Source ids to library ids for items earlier in the plan, from their report pages (read once each). */
@@ -409,17 +448,17 @@ async function decodePage(archive: ChatbookArchive, items: readonly PlannedImpor
   return decoded;
 }
 
-async function importPage(
+/** A page's links, conflicts and decisions: nothing is written yet. */
+async function decidePage(
   plan: readonly PlannedImport[],
   start: number,
   stop: number,
   decoded: Awaited<ReturnType<typeof decodePage>>,
-  archive: ChatbookArchive,
   options: ImportOptions,
   env: ImportEnv,
   identities: ImportIdentities,
   links: PlanLinks,
-): Promise<ImportRecord[]> {
+): Promise<Decided[]> {
   const items = plan.slice(start, stop);
   // What this page needs read first: earlier report pages its links point into, and the library items it
   // conflicts with.
@@ -475,7 +514,17 @@ async function importPage(
     current.set(`${item.type}#${item.sourceId}`, entry.record);
     decided.push(entry);
   }
+  return decided;
+}
 
+/** Writes a decided page: its new items many per request, then its updates one by one; the page's records. */
+async function writePage(
+  archive: ChatbookArchive,
+  decided: Decided[],
+  options: ImportOptions,
+  env: ImportEnv,
+  identities: ImportIdentities,
+): Promise<ImportRecord[]> {
   await createItems(
     archive,
     env,
@@ -485,6 +534,11 @@ async function importPage(
     if (entry.kind === 'update') entry.record = await updateItem(archive, entry, options, env, identities);
   }
   return decided.map((entry) => entry.record);
+}
+
+/** A new item under this import's own id on a first run: nothing can be there, so it is not checked. */
+function uncheckedCreate(env: ImportEnv, targetId: string): boolean {
+  return env.firstRun === true && targetId.startsWith(IMPORTED_ID_PREFIX);
 }
 
 async function decide(
@@ -596,8 +650,7 @@ async function createItems(
   const present = new Map<string, LibraryItemSummary>();
   const byType = new Map<ContentType, string[]>();
   // An embedding named after media it did not import (media:<id>) has an id anyone may hold: always checked.
-  const unchecked = (entry: (typeof creates)[number]) =>
-    env.firstRun === true && entry.targetId.startsWith(IMPORTED_ID_PREFIX);
+  const unchecked = (entry: (typeof creates)[number]) => uncheckedCreate(env, entry.targetId);
   for (const entry of creates.filter((candidate) => !unchecked(candidate)))
     (byType.get(entry.item.type) ?? byType.set(entry.item.type, []).get(entry.item.type)!).push(
       entry.targetId,

@@ -282,7 +282,8 @@ export class ImportService {
       this.deps,
       key,
       current,
-      (job) => ` ${job.processedItems} item(s) were processed.`,
+      (job) =>
+        ` ${job.processedItems} item(s) were processed; see what happened to each with GET /import/jobs/${job.jobId}/report.`,
     );
     const records = await allRecords(this.deps.records, userId, jobId);
     const outcomes = countOutcomes(records);

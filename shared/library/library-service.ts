@@ -230,7 +230,7 @@ function notFound(type: ContentType, id: string): NotFoundError {
 function invalidId(type: ContentType, id: string): ValidationError {
   return new ValidationError(
     'invalid_id',
-    `The id ${JSON.stringify(id.slice(0, 140))} cannot be used: ids are 1-128 letters, digits, "_", "." or "-", starting with a letter or digit${type === 'embedding' ? ' (embeddings may add a "media:" or "collection:" prefix)' : ''}.`,
+    `The id ${JSON.stringify(id.slice(0, 140))} cannot be used: ids are 1-128 letters, digits, "_", "." or "-", starting with a letter or digit${type === 'embedding' ? ' (embeddings may add a "media:" or "collection:" prefix)' : ''}. Use an id of that form, or leave it out to get one.`,
   );
 }
 
