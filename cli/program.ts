@@ -13,6 +13,7 @@ import {
   ChatbooksResponseError,
   SDK_VERSION,
 } from '../sdk/src';
+import { registerAccountCommands } from './commands/account';
 import { registerAuditCommands } from './commands/audit';
 import { registerConfigureCommands } from './commands/configure';
 import { registerExportCommands } from './commands/exports';
@@ -49,6 +50,7 @@ network), 5 a job failed or was cancelled, 130 interrupted.`,
   registerImportCommands(program, io);
   registerJobCommands(program, io);
   registerLibraryCommands(program, io);
+  registerAccountCommands(program, io);
   registerAuditCommands(program, io);
   return program;
 }

@@ -450,6 +450,28 @@ describe('jobs', () => {
   });
 });
 
+describe('quota and cleanup', () => {
+  it('prints the tier, limits and use, and runs the cleanup of the caller’s own data', async () => {
+    const quota = await chatbooks(['quota'], { user: 'cli-cara' });
+    const lines = expectExit(quota, 0).stdout.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^Tier: free \(day counts start again \d{4}-\d{2}-\d{2} 00:00\)$/);
+    assert.ok(
+      lines.some((line) => /^jobs running\s+0\s+\d+$/.test(line)),
+      lines.join('\n'),
+    );
+    const json = parsed(expectExit(await chatbooks(['--json', 'quota'], { user: 'cli-cara' }), 0)) as {
+      tier: string;
+      usage: { active_jobs: number };
+    };
+    assert.deepEqual([json.tier, json.usage.active_jobs], ['free', 0]);
+    const cleanup = await chatbooks(['cleanup'], { user: 'cli-cara' });
+    assert.match(
+      expectExit(cleanup, 0).stdout,
+      /^Expired 0 export\(s\) \(0 file\(s\) deleted\), failed 0 stuck job\(s\)/,
+    );
+  });
+});
+
 describe('other tools', () => {
   it('exports for another tool with --target, named for what it is', async () => {
     // Its own user: the job listings above count every export of the others.
