@@ -471,6 +471,18 @@ describe('the web page', { skip: SKIP && 'CHATBOOKS_SKIP_BROWSER=1' }, () => {
 
     await page.getByRole('link', { name: 'Jobs', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Jobs' }).waitFor();
+    // The usage panel reads GET /quota: the plan from the token and the running export held against its limit.
+    const usage = page.getByRole('region', { name: 'Your usage' });
+    await usage.getByText('Plan', { exact: true }).waitFor();
+    const quota = await apiJson<{ tier: string; limits: { concurrent_jobs: number } }>(
+      '/api/v1/chatbooks/quota',
+      BOB,
+    );
+    assert.match(await usage.innerText(), new RegExp(`Plan\\s+${quota.tier}`));
+    assert.match(
+      await usage.innerText(),
+      new RegExp(`Jobs running\\s+\\d+ of ${quota.limits.concurrent_jobs}`),
+    );
     const imports = page.getByRole('table', { name: 'Imports, page 1' });
     await imports.getByRole('row', { name: /Research pack/ }).waitFor();
     assert.match(await imports.getByRole('row', { name: /Research pack/ }).innerText(), /Completed/);

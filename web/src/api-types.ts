@@ -146,3 +146,17 @@ export interface ReportPage {
   items: ReportItem[];
   next_cursor: string | null;
 }
+
+/** GET /quota (QuotaView in shared/quotas/quotas.ts); `null` is unlimited. */
+export interface Quota {
+  tier: string;
+  limits: {
+    storage_bytes: number | null;
+    exports_per_day: number | null;
+    imports_per_day: number | null;
+    concurrent_jobs: number;
+    max_file_bytes: number;
+  };
+  usage: { storage_bytes: number; exports_today: number; imports_today: number; active_jobs: number };
+  day_resets_at: string;
+}

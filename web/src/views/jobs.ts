@@ -7,6 +7,7 @@ import {
   type ImportJob,
   type JobPage,
   type JobStatus,
+  type Quota,
 } from '../api-types';
 import type { ViewContext } from '../app';
 import { button, fill, formatBytes, h, showError, statusBadge, timeElement } from '../dom';
@@ -163,6 +164,47 @@ function jobList<
   return { element, refresh: () => load(page) };
 }
 
+/** What the caller uses of their plan's limits, refreshed with the lists. */
+function usagePanel(context: ViewContext): { element: HTMLElement; refresh(): Promise<void> } {
+  const list = h('dl', { class: 'usage' });
+  const errorSlot = h('div', { class: 'error-slot' });
+  const of = (used: string, limit: string | null) =>
+    limit === null ? `${used} (no limit)` : `${used} of ${limit}`;
+  const refresh = async () => {
+    try {
+      const quota = await context.api.get<Quota>('/api/v1/chatbooks/quota', context.signal);
+      const { limits, usage } = quota;
+      const count = (limit: number | null) => (limit === null ? null : String(limit));
+      const rows: [string, string][] = [
+        ['Plan', quota.tier],
+        ['Jobs running', of(String(usage.active_jobs), String(limits.concurrent_jobs))],
+        ['Exports today', of(String(usage.exports_today), count(limits.exports_per_day))],
+        ['Imports today', of(String(usage.imports_today), count(limits.imports_per_day))],
+        [
+          'Storage (finished exports)',
+          of(
+            formatBytes(usage.storage_bytes),
+            limits.storage_bytes === null ? null : formatBytes(limits.storage_bytes),
+          ),
+        ],
+        ['Largest file', formatBytes(limits.max_file_bytes)],
+      ];
+      fill(list, ...rows.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
+      showError(errorSlot, undefined);
+    } catch (error) {
+      if (!isAbort(error)) showError(errorSlot, error);
+    }
+  };
+  const element = h(
+    'section',
+    { 'aria-labelledby': 'usage-title' },
+    h('h2', { id: 'usage-title' }, 'Your usage'),
+    errorSlot,
+    list,
+  );
+  return { element, refresh };
+}
+
 export function renderJobs(context: ViewContext): HTMLElement {
   const afterCancel = () => void refreshAll();
   const exports = jobList<ExportJob>(
@@ -196,9 +238,14 @@ export function renderJobs(context: ViewContext): HTMLElement {
     afterCancel,
   );
   const status = h('p', { class: 'results-status', 'aria-live': 'polite' });
+  const usage = usagePanel(context);
 
   async function refreshAll(): Promise<boolean> {
-    const [exportsRunning, importsRunning] = await Promise.all([exports.refresh(), imports.refresh()]);
+    const [exportsRunning, importsRunning] = await Promise.all([
+      exports.refresh(),
+      imports.refresh(),
+      usage.refresh(),
+    ]);
     const running = exportsRunning || importsRunning;
     const text = running ? 'Jobs are running; this list refreshes itself.' : 'No job is running.';
     // Set only when it changes: a live region re-announces a rewrite.
@@ -223,6 +270,7 @@ export function renderJobs(context: ViewContext): HTMLElement {
       button('Refresh', () => void refreshAll()),
     ),
     status,
+    usage.element,
     exports.element,
     imports.element,
   );
