@@ -21,7 +21,14 @@ if (files.length === 0) {
 
 const result = spawnSync(
   process.execPath,
-  ['--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`, '--test-reporter=spec', ...files],
+  [
+    '--test',
+    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`,
+    // A test that hangs fails after ten minutes instead of holding the run until CI's own limit.
+    '--test-timeout=600000',
+    '--test-reporter=spec',
+    ...files,
+  ],
   {
     stdio: 'inherit',
     // Children inherit these: tsx for TypeScript, the legacy provider for s3rver's listing tokens.
