@@ -268,6 +268,8 @@ async function storeFiles(
 }
 
 const FILE_CONCURRENCY = 4;
+/** Pages whose writes may be in flight at once, beside the one being decided. */
+const PAGES_WRITING = 2;
 
 /**
  * Imports the plan's items in `range`: whole report pages, `range.start` a multiple of the page size, which stays
@@ -309,27 +311,40 @@ export async function importItems(
     }
     links.remember(start, [...page]);
   };
-  // One page writes while the next is decided: the library's writes and this function's work overlap. A page
-  // whose records may still change as it writes (updates, checked creates) is finished before the next is decided.
-  let writing: { start: number; stop: number; final: boolean; records: Promise<ImportRecord[]> } | undefined;
-  const finishWriting = async (): Promise<boolean> => {
-    if (!writing) return true;
-    const { start, stop, final } = writing;
-    let page = await writing.records;
-    writing = undefined;
-    if (!(await env.records.putPage(env.userId, env.jobId, start, page))) {
-      page = (await env.records.getPages(env.userId, env.jobId, [start])).get(start) ?? page;
-      await absorb(start, page);
-    } else if (!final) await absorb(start, page);
+  // Up to two pages write (their items, then their record) while the next is decided: the library's writes and
+  // this function's work overlap. A page whose records may still change as it writes (updates, checked creates)
+  // is finished before the next is decided, which reads them.
+  const writing: {
+    stop: number;
+    final: boolean;
+    done: Promise<{ start: number; page: ImportRecord[]; replaced: boolean }>;
+  }[] = [];
+  const finishOldest = async (): Promise<boolean> => {
+    const oldest = writing.shift();
+    if (!oldest) return true;
+    const { start, page, replaced } = await oldest.done;
+    if (replaced || !oldest.final) await absorb(start, page);
     results.push(...page);
-    return onPage ? await onPage(stop) : true;
+    return onPage ? await onPage(oldest.stop) : true;
+  };
+  const finishAll = async (): Promise<boolean> => {
+    while (writing.length > 0) if (!(await finishOldest())) return false;
+    return true;
+  };
+  const writeAndRecord = async (start: number, decided: Decided[]) => {
+    const page = await writePage(archive, decided, options, env, identities);
+    if (await env.records.putPage(env.userId, env.jobId, start, page))
+      return { start, page, replaced: false };
+    // Another run recorded this page first: what it recorded is what later pages link to.
+    const stored = (await env.records.getPages(env.userId, env.jobId, [start])).get(start);
+    return { start, page: stored ?? page, replaced: stored !== undefined };
   };
   try {
     for (const start of starts) {
       const stop = Math.min(start + pageSize, end);
       const recorded = done.get(start);
       if (recorded) {
-        if (!(await finishWriting())) return { records: results, stopped: true };
+        if (!(await finishAll())) return { records: results, stopped: true };
         await absorb(start, recorded);
         results.push(...recorded);
         if (onPage && !(await onPage(stop))) return { records: results, stopped: stop < end };
@@ -338,9 +353,12 @@ export async function importItems(
       const decoded = await (decoding ?? decodeAt(start));
       const following = todo[todo.indexOf(start) + 1];
       decoding = following === undefined ? undefined : decodeAt(following);
-      if (writing && !writing.final && !(await finishWriting())) return { records: results, stopped: true };
+      if (writing.some((page) => !page.final) && !(await finishAll()))
+        return { records: results, stopped: true };
       const decided = await decidePage(plan, start, stop, decoded, options, env, identities, links);
-      if (!(await finishWriting())) return { records: results, stopped: true };
+      while (writing.length >= PAGES_WRITING) {
+        if (!(await finishOldest())) return { records: results, stopped: true };
+      }
       const final = decided.every(
         (entry) => entry.kind === 'done' || (entry.kind === 'create' && uncheckedCreate(env, entry.targetId)),
       );
@@ -349,16 +367,16 @@ export async function importItems(
           start,
           decided.map((entry) => entry.record),
         );
-      const records = writePage(archive, decided, options, env, identities);
-      records.catch(() => undefined);
-      writing = { start, stop, final, records };
+      const written = writeAndRecord(start, decided);
+      written.catch(() => undefined);
+      writing.push({ stop, final, done: written });
     }
-    // The last page: stopping after it leaves nothing undone.
-    await finishWriting();
+    // The last pages: stopping after them leaves nothing undone.
+    await finishAll();
     return { records: results, stopped: false };
   } finally {
-    // A failure while a page writes: let that write settle before the error leaves (nothing runs on unseen).
-    await writing?.records.catch(() => undefined);
+    // A failure, or a stop, while pages write: let those writes settle before leaving (nothing runs on unseen).
+    await Promise.all(writing.map((page) => page.done.catch(() => undefined)));
   }
 }
 
