@@ -319,17 +319,24 @@ export async function importItems(
     final: boolean;
     done: Promise<{ start: number; page: ImportRecord[]; replaced: boolean }>;
   }[] = [];
-  const finishOldest = async (): Promise<boolean> => {
+  let reached = range.start;
+  const finishOldest = async (report = true): Promise<boolean> => {
     const oldest = writing.shift();
     if (!oldest) return true;
     const { start, page, replaced } = await oldest.done;
     if (replaced || !oldest.final) await absorb(start, page);
     results.push(...page);
-    return onPage ? await onPage(oldest.stop) : true;
+    reached = oldest.stop;
+    return onPage && report ? await onPage(oldest.stop) : true;
   };
   const finishAll = async (): Promise<boolean> => {
     while (writing.length > 0) if (!(await finishOldest())) return false;
     return true;
+  };
+  /** Told to stop: the pages already writing finish (and are returned); nothing more starts. */
+  const stopHere = async () => {
+    while (writing.length > 0) await finishOldest(false);
+    return { records: results, stopped: reached < end };
   };
   const writeAndRecord = async (start: number, decided: Decided[]) => {
     const page = await writePage(archive, decided, options, env, identities);
@@ -344,20 +351,20 @@ export async function importItems(
       const stop = Math.min(start + pageSize, end);
       const recorded = done.get(start);
       if (recorded) {
-        if (!(await finishAll())) return { records: results, stopped: true };
+        if (!(await finishAll())) return await stopHere();
         await absorb(start, recorded);
         results.push(...recorded);
+        reached = stop;
         if (onPage && !(await onPage(stop))) return { records: results, stopped: stop < end };
         continue;
       }
       const decoded = await (decoding ?? decodeAt(start));
       const following = todo[todo.indexOf(start) + 1];
       decoding = following === undefined ? undefined : decodeAt(following);
-      if (writing.some((page) => !page.final) && !(await finishAll()))
-        return { records: results, stopped: true };
+      if (writing.some((page) => !page.final) && !(await finishAll())) return await stopHere();
       const decided = await decidePage(plan, start, stop, decoded, options, env, identities, links);
       while (writing.length >= PAGES_WRITING) {
-        if (!(await finishOldest())) return { records: results, stopped: true };
+        if (!(await finishOldest())) return await stopHere();
       }
       const final = decided.every(
         (entry) => entry.kind === 'done' || (entry.kind === 'create' && uncheckedCreate(env, entry.targetId)),
@@ -371,8 +378,8 @@ export async function importItems(
       written.catch(() => undefined);
       writing.push({ stop, final, done: written });
     }
-    // The last pages: stopping after them leaves nothing undone.
-    await finishAll();
+    // The last pages: a stop asked for while they finish leaves nothing undone.
+    if (!(await finishAll())) return await stopHere();
     return { records: results, stopped: false };
   } finally {
     // A failure, or a stop, while pages write: let those writes settle before leaving (nothing runs on unseen).

@@ -151,4 +151,103 @@ describe('import engine', () => {
     assert.deepEqual([...library.items.keys()].sort(), itemsAfterFirst);
     await archive.close();
   });
+
+  it('writes pages while the next is decided: links hold across pages, progress comes in order, a stop is clean', async () => {
+    const archive = await chatbookOfSamples();
+    const { items } = planImport(archive, OPTIONS);
+    const library = new MemoryLibraryStore();
+    const records = new MemoryImportRecords();
+    const env = {
+      userId: TO,
+      jobId: 'job-3',
+      now: new Date(),
+      library,
+      records,
+      source: { name: 'Samples', exportId: null },
+      firstRun: true,
+    };
+    // One item a page: the character, the conversation pointing at it and the note each write on their own.
+    const range = { start: 0, end: items.length, pageSize: 1 };
+    const reached: number[] = [];
+    const stopped = await importItems(
+      archive,
+      items,
+      range,
+      OPTIONS,
+      env,
+      new ImportIdentities(library, TO, 'job-3'),
+      (stop) => {
+        reached.push(stop);
+        return false;
+      },
+    );
+    // Told to stop after the first page: the page already writing beside it finishes, nothing more starts.
+    assert.equal(stopped.stopped, true);
+    assert.deepEqual(reached, [1]);
+    assert.equal(stopped.records.length, 2);
+    const recordedPages = [...(await records.getPages(TO, 'job-3', [0, 1, 2])).keys()].sort();
+    assert.deepEqual(recordedPages, [0, 1]);
+    assert.equal([...library.items.values()].filter((item) => item.userId === TO).length, 2);
+
+    const resumed = await importItems(
+      archive,
+      items,
+      range,
+      OPTIONS,
+      { ...env, firstRun: false },
+      new ImportIdentities(library, TO, 'job-3'),
+      (stop) => {
+        reached.push(stop);
+        return true;
+      },
+    );
+    assert.equal(resumed.stopped, false);
+    assert.deepEqual(reached.slice(1), [1, 2, 3]);
+    assert.deepEqual(
+      resumed.records.map((record) => record.outcome),
+      ['imported', 'imported', 'imported'],
+    );
+    assert.equal([...library.items.values()].filter((item) => item.userId === TO).length, 3);
+    const [character, conversationRecord] = resumed.records;
+    const conversation = await library.get(TO, 'conversation', conversationRecord?.targetId ?? '');
+    assert.equal((conversation?.content as { character_id: string }).character_id, character?.targetId);
+    await archive.close();
+  });
+
+  it('finishes a page that updates before deciding the next, which links to what it updated', async () => {
+    const archive = await chatbookOfSamples();
+    const { items } = planImport(archive, OPTIONS);
+    const library = new MemoryLibraryStore();
+    const records = new MemoryImportRecords();
+    const first = {
+      userId: TO,
+      jobId: 'job-4',
+      now: new Date(),
+      library,
+      records,
+      source: { name: 'Samples', exportId: null },
+      firstRun: true,
+    };
+    const range = { start: 0, end: items.length, pageSize: 1 };
+    await importItems(archive, items, range, OPTIONS, first, new ImportIdentities(library, TO, 'job-4'));
+    // Overwrite, one item a page: the character page updates, and the conversation must point at that same item.
+    const overwrite: ImportOptions = { ...OPTIONS, strategy: 'overwrite' };
+    const again = { ...first, jobId: 'job-5' };
+    const { records: result } = await importItems(
+      archive,
+      items,
+      range,
+      overwrite,
+      again,
+      new ImportIdentities(library, TO, 'job-5'),
+    );
+    assert.deepEqual(
+      result.map((record) => record.outcome),
+      ['overwritten', 'overwritten', 'overwritten'],
+    );
+    const conversation = await library.get(TO, 'conversation', result[1]?.targetId ?? '');
+    assert.equal((conversation?.content as { character_id: string }).character_id, result[0]?.targetId);
+    assert.equal([...library.items.values()].filter((item) => item.userId === TO).length, 3);
+    await archive.close();
+  });
 });
