@@ -121,12 +121,14 @@ async function auditRequest(
   requestId: string,
   result: HttpResult,
   code: string | undefined,
+  receivedAt: number,
 ): Promise<void> {
   const status = result.statusCode ?? 200;
   const outcome = outcomeOfStatus(status);
   if (action === undefined && outcome !== 'refused') return;
   const auditEvent: AuditEvent = {
-    at: new Date().toISOString(),
+    // When the request came in: a job it ran in the request ends after it, and its end sorts after it too.
+    at: new Date(receivedAt).toISOString(),
     action: action ?? routeAuditAction(event.routeKey),
     outcome,
     status,
@@ -249,7 +251,7 @@ export function httpRoute<S extends z.ZodType = z.ZodUndefined>(
     } catch (error) {
       ({ result, code } = errorResultOf(error, requestId));
     }
-    if (userId) await auditRequest(options.audit, userId, event, requestId, result, code);
+    if (userId) await auditRequest(options.audit, userId, event, requestId, result, code, startedAt);
     // One line per request, refused or not: status and time, with the persistent keys (request, route, user hash).
     logger.info('request done', { status: result.statusCode, durationMs: Date.now() - startedAt });
     return result;

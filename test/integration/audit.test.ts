@@ -227,6 +227,11 @@ describe('the audit trail', () => {
       [...times].sort((a, b) => b - a),
       'newest first',
     );
+    // How each job ended is there too, after the request that started it (sync here: in the same request).
+    const chronological = [...events].reverse().map((event) => `${event.action}:${event.job_id ?? ''}`);
+    const exportEnd = chronological.indexOf(`export.completed:${flow.exportJobId}`);
+    assert.ok(exportEnd > chronological.indexOf(`export:${flow.exportJobId}`), chronological.join(' '));
+    assert.ok(chronological.includes(`import.completed:${flow.importJobId}`), chronological.join(' '));
   });
 
   it("records the other user's refused access and validation failure for that user, not for the owner", async () => {

@@ -1,11 +1,17 @@
 import type { Context } from 'aws-lambda';
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../../../shared/errors';
-import { httpRoute, json, type HttpEvent } from '../../../shared/http/handler';
+import { httpRoute, json, setRequestAuditLog, type HttpEvent } from '../../../shared/http/handler';
+import { MemoryAuditLog } from '../../support/memory-audit-log';
 
 const context = { awsRequestId: 'req-1' } as Context;
+
+// Refusals are audited; these tests have no jobs table, so the trail goes to memory.
+before(() => {
+  setRequestAuditLog(new MemoryAuditLog());
+});
 
 function event(
   overrides: Partial<HttpEvent> = {},
