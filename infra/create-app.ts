@@ -19,7 +19,7 @@ function contextString(app: App, name: string): string | undefined {
 
 /**
  * The CDK app. Context: `jwtIssuer` and `jwtAudience` (comma separated) to bring your own identity provider;
- * `exportRetentionDays` (lifecycle), `exportExpiryHours` (download expiry), `shareLinkSecret` (HMAC share links,
+ * `exportRetentionDays` (lifecycle), `exportExpiryHours` (download expiry), `logHashKey` (keys the user-id hashes in logs, at least 32 characters), `shareLinkSecret` (HMAC share links,
  * at least 32 characters); `rateLimitsPerMinute` (e.g. `export=5,preview=10`); `tierQuotas` (JSON over the tiers' defaults, e.g.
  * `{"free":{"concurrentJobs":3}}`); `auditRetentionDays` (how long
  * audit events are kept, default 90); `ephemeral=true` for a stack whose
@@ -40,6 +40,10 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ch
   const retention = contextString(app, 'exportRetentionDays');
   const expiryHours = contextString(app, 'exportExpiryHours');
   const shareLinkSecret = contextString(app, 'shareLinkSecret');
+  const logHashKey = contextString(app, 'logHashKey');
+  if (logHashKey !== undefined && logHashKey.length < 32) {
+    throw new Error('logHashKey must be at least 32 characters: it keys the user ids in logs.');
+  }
   const rateLimits = contextString(app, 'rateLimitsPerMinute');
   const tierQuotas = contextString(app, 'tierQuotas');
   // Checked here so a typo fails the synth, not the first request.
@@ -58,6 +62,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ch
     ...(retention ? { exportRetentionDays: Number(retention) } : {}),
     ...(expiryHours ? { exportExpiryHours: Number(expiryHours) } : {}),
     ...(shareLinkSecret ? { shareLinkSecret } : {}),
+    ...(logHashKey ? { logHashKey } : {}),
     ...(rateLimits ? { rateLimitsPerMinute: rateLimits } : {}),
     ...(tierQuotas ? { tierQuotas } : {}),
     ...(auditRetentionDays ? { auditRetentionDays } : {}),

@@ -40,6 +40,8 @@ export interface ChatbooksStackProps extends StackProps {
   exportExpiryHours?: number;
   /** Secret for HMAC share links (`?exp=&token=`); share links are off without it. */
   shareLinkSecret?: string;
+  /** Key for the hashed user ids in logs (HMAC); unkeyed SHA-256 without it. */
+  logHashKey?: string;
   /** Per-user requests a minute over the defaults, e.g. `export=5,import=5,preview=10,download=20`. */
   rateLimitsPerMinute?: string;
   /** Tier quotas over the defaults, as JSON: `{"free":{"concurrentJobs":3,"exportsPerDay":20}}`. */
@@ -82,7 +84,6 @@ export class ChatbooksStack extends Stack {
         logRetention,
         environment: {
           AUDIT_RETENTION_DAYS: auditRetentionDays,
-          ...(props.tierQuotas ? { TIER_QUOTAS: props.tierQuotas } : {}),
         },
       }).bindTable(jobsTable, 'JOBS_TABLE');
 
@@ -298,6 +299,16 @@ export class ChatbooksStack extends Stack {
     });
 
     const site = this.addWebsite(props.removalPolicy ?? RemovalPolicy.RETAIN);
+
+    // Settings every function reads the same way, however it was declared.
+    const shared = {
+      ...(props.tierQuotas ? { TIER_QUOTAS: props.tierQuotas } : {}),
+      ...(props.logHashKey ? { LOG_HASH_KEY: props.logHashKey } : {}),
+    };
+    for (const child of this.node.findAll()) {
+      if (!(child instanceof ChatbookFunction)) continue;
+      for (const [name, value] of Object.entries(shared)) child.addEnvironment(name, value);
+    }
 
     acknowledgeNagFindings(this, {
       siteDistribution: site.distribution,

@@ -1,13 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { redactFields, redactString, serializeError } from './redact';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Hashes a user id for logs: correlatable, not identifying. */
-export function hashUserId(userId: string): string {
-  return createHash('sha256').update(userId).digest('hex').slice(0, 16);
+export function hashUserId(userId: string, key: string | undefined = process.env.LOG_HASH_KEY): string {
+  // Keyed (LOG_HASH_KEY), a guessable id such as an e-mail address cannot be found again by hashing guesses.
+  const hash = key ? createHmac('sha256', key) : createHash('sha256');
+  return hash.update(userId).digest('hex').slice(0, 16);
 }
 
 /** Where records go; tests replace it to read what would be written. */

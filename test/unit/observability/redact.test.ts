@@ -202,3 +202,15 @@ describe('the logger', () => {
     assert.deepEqual(byRequest, { a: 'job-a', b: 'job-b' });
   });
 });
+
+describe('hashed user ids', () => {
+  it('are stable, short, and keyed when a key is given (guesses cannot be hashed to match)', () => {
+    const plain = hashUserId('ann@example.com', undefined);
+    assert.match(plain, /^[0-9a-f]{16}$/);
+    assert.equal(hashUserId('ann@example.com', undefined), plain);
+    const keyed = hashUserId('ann@example.com', 'k'.repeat(40));
+    assert.match(keyed, /^[0-9a-f]{16}$/);
+    assert.notEqual(keyed, plain);
+    assert.notEqual(hashUserId('ann@example.com', 'j'.repeat(40)), keyed);
+  });
+});
