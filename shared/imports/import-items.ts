@@ -118,6 +118,9 @@ export function importedItemId(jobId: string, type: ContentType, sourceId: strin
 
 type Json = Record<string, unknown>;
 
+/** What the engine reads of an archive: its files, by path (a chatbook, a converted upload, or a plain ZIP). */
+export type EntryReader = Pick<ChatbookArchive, 'readEntry' | 'hasEntry'>;
+
 function records(value: unknown): Json[] {
   return Array.isArray(value) ? value.filter((v): v is Json => typeof v === 'object' && v !== null) : [];
 }
@@ -204,7 +207,7 @@ export class ImportIdentities {
 
 /** The archive's files of an item stored in the library, and the item's content pointing at them by file id. */
 async function storeFiles(
-  archive: ChatbookArchive,
+  archive: EntryReader,
   env: ImportEnv,
   type: ContentType,
   targetId: string,
@@ -278,7 +281,7 @@ const PAGES_WRITING = 2;
  * are rewritten to their new ids. `onPage` runs after each page with the plan index reached; false stops there.
  */
 export async function importItems(
-  archive: ChatbookArchive,
+  archive: EntryReader,
   plan: readonly PlannedImport[],
   range: { start: number; end: number; pageSize?: number | undefined },
   options: ImportOptions,
@@ -463,7 +466,7 @@ type Decided =
     };
 
 /** One page of the plan, from decoding to the library; the page's records in plan order. */
-async function decodePage(archive: ChatbookArchive, items: readonly PlannedImport[]) {
+async function decodePage(archive: EntryReader, items: readonly PlannedImport[]) {
   const decoded = [];
   for (const item of items) {
     decoded.push(
@@ -544,7 +547,7 @@ async function decidePage(
 
 /** Writes a decided page: its new items many per request, then its updates one by one; the page's records. */
 async function writePage(
-  archive: ChatbookArchive,
+  archive: EntryReader,
   decided: Decided[],
   options: ImportOptions,
   env: ImportEnv,
@@ -668,7 +671,7 @@ async function decide(
  * someone else's making fails that item; the rest are written with their files, many per request.
  */
 async function createItems(
-  archive: ChatbookArchive,
+  archive: EntryReader,
   env: ImportEnv,
   creates: Extract<Decided, { kind: 'create' }>[],
 ): Promise<void> {
@@ -724,7 +727,7 @@ async function createItems(
  * merged into the same one, or the user's edit) is decided again on what is there now.
  */
 async function updateItem(
-  archive: ChatbookArchive,
+  archive: EntryReader,
   entry: Extract<Decided, { kind: 'update' }>,
   options: ImportOptions,
   env: ImportEnv,

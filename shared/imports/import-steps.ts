@@ -6,8 +6,10 @@
  * already recorded for the job are not written again. A cancelled job stops at the next batch, or within a batch
  * at its next page.
  */
-import type { ContentType } from '../chatbook/layout';
-import type { ChatbookArchive } from '../chatbook/reader';
+import { z } from 'zod';
+import { CONTENT_TYPES, type ContentType } from '../chatbook/layout';
+import { openZipArchive, type ChatbookArchive } from '../chatbook/reader';
+import { chatbookLimitsFor } from '../quotas/tiers';
 import { openUpload } from './open-upload';
 import { DomainError } from '../errors';
 import type { Tier } from '../http/auth';
@@ -37,12 +39,51 @@ import type { UploadObjects } from './ports';
 import { allRecords, RECORD_PAGE_SIZE, type ImportRecords } from './records';
 import { userPrefix } from '../aws/object-classes';
 
-/** Batches a job is split into, at most about: each one opens the archive and parses its manifest again. */
+/** Batches a job is split into, at most about: each one opens the archive again. */
 const MAX_BATCHES = 20;
 
 /** The identities snapshot of a job: written by Plan, passed on by every batch (temp: removed at the end). */
 export function identitiesKey(userId: string, jobId: string): string {
   return `${userPrefix(userId)}chatbooks/temp/imports/${jobId}/identities.json`;
+}
+
+/** The import plan of a job, written by Plan so batches need not parse the manifest again (temp, removed at the end). */
+export function planKey(userId: string, jobId: string): string {
+  return `${userPrefix(userId)}chatbooks/temp/imports/${jobId}/plan.json`;
+}
+
+const storedPlanSchema = z.object({
+  format: z.string(),
+  exportId: z.string().nullable(),
+  items: z.array(
+    z.object({ type: z.enum(CONTENT_TYPES), sourceId: z.string(), title: z.string(), path: z.string() }),
+  ),
+});
+type StoredPlan = z.infer<typeof storedPlanSchema>;
+
+/** The plan Plan stored, or undefined (a job planned before plans were stored, or a damaged object). */
+async function readPlan(deps: ImportStepDeps, input: StepInput): Promise<StoredPlan | undefined> {
+  const raw: unknown = await deps.objects.getJson(planKey(input.userId, input.jobId)).catch(() => undefined);
+  const parsed = storedPlanSchema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * What a batch reads the items from. A chatbook is opened as a plain ZIP, held to the same container rules and
+ * CRC-checked as it is read, without its manifest (Validate checked that, on this very object: the ETag is
+ * pinned); a converted upload is converted again.
+ */
+async function openBatchArchive(
+  deps: ImportStepDeps,
+  spec: JobImport,
+  plan: StoredPlan | undefined,
+): Promise<Pick<ChatbookArchive, 'readEntry' | 'hasEntry' | 'close'>> {
+  if (plan?.format !== 'chatbook') return openJobArchive(deps, spec, false);
+  const { source } = await deps.objects.open(spec.uploadKey, spec.etag);
+  return openZipArchive(source, {
+    limits: chatbookLimitsFor(spec.tier, spec.maxFileBytes),
+    verifyData: false,
+  });
 }
 
 export interface ImportStepDeps extends StepDeps {
@@ -107,10 +148,19 @@ export const importSteps = {
   plan: async (deps: ImportStepDeps, input: StepInput) => {
     const job = await record(deps, 'import', input, 'plan');
     const spec = importOf(job);
-    const archive = await openJobArchive(deps, spec, false);
+    const { source } = await deps.objects.open(spec.uploadKey, spec.etag);
+    const { archive, format } = await openUpload(source, spec.tier, {
+      sourceFormat: spec.sourceFormat,
+      verifyData: false,
+      maxFileBytes: spec.maxFileBytes,
+    });
     let types: Set<ContentType>;
     try {
-      types = new Set(planImport(archive, optionsOf(spec)).items.map((item) => item.type));
+      const { items } = planImport(archive, optionsOf(spec));
+      types = new Set(items.map((item) => item.type));
+      const exportId = archive.manifest.export_id;
+      const plan: StoredPlan = { format, exportId: typeof exportId === 'string' ? exportId : null, items };
+      await deps.objects.putJson(planKey(input.userId, input.jobId), plan);
     } finally {
       await archive.close();
     }
@@ -133,16 +183,22 @@ export const importSteps = {
     const job = await record(deps, 'import', input, step);
     const key: JobKey = { ...input, kind: 'import' };
     const spec = importOf(job);
-    let archive: ChatbookArchive;
+    const plan = await readPlan(deps, input);
+    let archive: Pick<ChatbookArchive, 'readEntry' | 'hasEntry' | 'close'>;
     try {
-      archive = await openJobArchive(deps, spec, false);
+      archive = await openBatchArchive(deps, spec, plan);
     } catch (error) {
       if (error instanceof DomainError) return refuse(deps, 'import', input, error);
       throw error;
     }
     try {
-      const { items } = planImport(archive, optionsOf(spec));
-      const exportId = archive.manifest.export_id;
+      let items = plan?.items;
+      let exportId = plan?.exportId;
+      if (!items) {
+        const full = archive as ChatbookArchive;
+        items = planImport(full, optionsOf(spec)).items;
+        exportId = typeof full.manifest.export_id === 'string' ? full.manifest.export_id : null;
+      }
       const snapshotKey = identitiesKey(input.userId, input.jobId);
       const identities = ImportIdentities.fromSnapshot(
         (await deps.objects.getJson(snapshotKey)) as IdentitySnapshot,
@@ -161,7 +217,7 @@ export const importSteps = {
           now: deps.clock.now(),
           library: deps.library,
           records: deps.records,
-          source: { name: job.name, exportId: typeof exportId === 'string' ? exportId : null },
+          source: { name: job.name, exportId: exportId ?? null },
           firstRun: job.events.filter((event) => event.step === step).length === 1,
         },
         identities,
@@ -189,6 +245,7 @@ export const importSteps = {
     }
     const job = await complete(deps, 'import', input, 'finalize');
     await deps.objects.deleteObject(identitiesKey(input.userId, input.jobId)).catch(() => undefined);
+    await deps.objects.deleteObject(planKey(input.userId, input.jobId)).catch(() => undefined);
     return { status: job.status, items: records.length };
   },
 };

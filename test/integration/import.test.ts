@@ -346,6 +346,14 @@ describe('import as a job, through the workflow', () => {
       const link = (conversation.content as { character_id?: string | null }).character_id;
       if (link != null) assert.ok(characters.has(link));
     }
+    // The plan and the identities the batches passed on are temporary: Finalize removes them.
+    const temp = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: cloud.resources.bucket,
+        Prefix: `users/${user}/chatbooks/temp/imports/${started.job_id}/`,
+      }),
+    );
+    assert.deepEqual(temp.Contents ?? [], []);
   });
 
   it('cancels a running import: no further batch runs, and it says how many items were processed', async () => {
