@@ -58,34 +58,50 @@ async function chatbookOfSamples() {
   return openChatbook(new BufferSource(Buffer.concat(chunks)));
 }
 
+/** The samples' chatbook, its plan, empty stores for the receiving user, and a run of the engine over them. */
+async function engine() {
+  const archive = await chatbookOfSamples();
+  const { items } = planImport(archive, OPTIONS);
+  const library = new MemoryLibraryStore();
+  const records = new MemoryImportRecords();
+  const run = (
+    jobId: string,
+    extra: {
+      options?: ImportOptions;
+      pageSize?: number;
+      firstRun?: boolean;
+      onPage?: (stop: number) => boolean;
+    } = {},
+  ) =>
+    importItems(
+      archive,
+      items,
+      { start: 0, end: items.length, pageSize: extra.pageSize },
+      extra.options ?? OPTIONS,
+      {
+        userId: TO,
+        jobId,
+        now: new Date(),
+        library,
+        records,
+        source: { name: 'Samples', exportId: 'export-1' },
+        ...(extra.firstRun === undefined ? {} : { firstRun: extra.firstRun }),
+      },
+      new ImportIdentities(library, TO, jobId),
+      extra.onPage,
+    );
+  const received = () => [...library.items.values()].filter((item) => item.userId === TO);
+  return { archive, items, library, records, run, received };
+}
+
 describe('import engine', () => {
   it('imports characters before the conversations that point at them, and remaps the link', async () => {
-    const archive = await chatbookOfSamples();
-    const { items } = planImport(archive, OPTIONS);
+    const { archive, items, library, run } = await engine();
     assert.deepEqual(
       items.map((item) => item.type),
       ['character', 'conversation', 'note'],
     );
-    const library = new MemoryLibraryStore();
-    const records = new MemoryImportRecords();
-    const env = {
-      userId: TO,
-      jobId: 'job-1',
-      now: new Date(),
-      library,
-      records,
-      source: { name: 'Samples', exportId: 'export-1' },
-    };
-    const results = (
-      await importItems(
-        archive,
-        items,
-        { start: 0, end: items.length },
-        OPTIONS,
-        env,
-        new ImportIdentities(library, TO, 'job-1'),
-      )
-    ).records;
+    const results = (await run('job-1')).records;
     assert.deepEqual(
       results.map((record) => record.outcome),
       ['imported', 'imported', 'imported'],
@@ -97,53 +113,15 @@ describe('import engine', () => {
   });
 
   it('writes nothing twice when a batch runs again, even after a crash before its records were written', async () => {
-    const archive = await chatbookOfSamples();
-    const { items } = planImport(archive, OPTIONS);
-    const library = new MemoryLibraryStore();
-    const records = new MemoryImportRecords();
-    const env = {
-      userId: TO,
-      jobId: 'job-2',
-      now: new Date(),
-      library,
-      records,
-      source: { name: 'Samples', exportId: null },
-    };
-    const first = (
-      await importItems(
-        archive,
-        items,
-        { start: 0, end: items.length },
-        OPTIONS,
-        env,
-        new ImportIdentities(library, TO, 'job-2'),
-      )
-    ).records;
+    const { archive, library, records, run } = await engine();
+    const first = (await run('job-2')).records;
     const itemsAfterFirst = [...library.items.keys()].sort();
-    const second = (
-      await importItems(
-        archive,
-        items,
-        { start: 0, end: items.length },
-        OPTIONS,
-        env,
-        new ImportIdentities(library, TO, 'job-2'),
-      )
-    ).records;
+    const second = (await run('job-2')).records;
     assert.deepEqual(second, first);
     assert.deepEqual([...library.items.keys()].sort(), itemsAfterFirst);
     // A crash after the library writes but before the records: the rerun finds its own items, not conflicts.
     records.pages.clear();
-    const third = (
-      await importItems(
-        archive,
-        items,
-        { start: 0, end: items.length },
-        OPTIONS,
-        env,
-        new ImportIdentities(library, TO, 'job-2'),
-      )
-    ).records;
+    const third = (await run('job-2')).records;
     assert.deepEqual(
       third.map((record) => [record.outcome, record.targetId]),
       first.map((record) => [record.outcome, record.targetId]),
@@ -153,61 +131,40 @@ describe('import engine', () => {
   });
 
   it('writes pages while the next is decided: links hold across pages, progress comes in order, a stop is clean', async () => {
-    const archive = await chatbookOfSamples();
-    const { items } = planImport(archive, OPTIONS);
-    const library = new MemoryLibraryStore();
-    const records = new MemoryImportRecords();
-    const env = {
-      userId: TO,
-      jobId: 'job-3',
-      now: new Date(),
-      library,
-      records,
-      source: { name: 'Samples', exportId: null },
-      firstRun: true,
-    };
+    const { archive, library, records, run, received } = await engine();
     // One item a page: the character, the conversation pointing at it and the note each write on their own.
-    const range = { start: 0, end: items.length, pageSize: 1 };
     const reached: number[] = [];
-    const stopped = await importItems(
-      archive,
-      items,
-      range,
-      OPTIONS,
-      env,
-      new ImportIdentities(library, TO, 'job-3'),
-      (stop) => {
+    const stopped = await run('job-3', {
+      pageSize: 1,
+      firstRun: true,
+      onPage: (stop) => {
         reached.push(stop);
         return false;
       },
-    );
+    });
     // Told to stop after the first page: the page already writing beside it finishes, nothing more starts.
     assert.equal(stopped.stopped, true);
     assert.deepEqual(reached, [1]);
     assert.equal(stopped.records.length, 2);
     const recordedPages = [...(await records.getPages(TO, 'job-3', [0, 1, 2])).keys()].sort();
     assert.deepEqual(recordedPages, [0, 1]);
-    assert.equal([...library.items.values()].filter((item) => item.userId === TO).length, 2);
+    assert.equal(received().length, 2);
 
-    const resumed = await importItems(
-      archive,
-      items,
-      range,
-      OPTIONS,
-      { ...env, firstRun: false },
-      new ImportIdentities(library, TO, 'job-3'),
-      (stop) => {
+    const resumed = await run('job-3', {
+      pageSize: 1,
+      firstRun: false,
+      onPage: (stop) => {
         reached.push(stop);
         return true;
       },
-    );
+    });
     assert.equal(resumed.stopped, false);
     assert.deepEqual(reached.slice(1), [1, 2, 3]);
     assert.deepEqual(
       resumed.records.map((record) => record.outcome),
       ['imported', 'imported', 'imported'],
     );
-    assert.equal([...library.items.values()].filter((item) => item.userId === TO).length, 3);
+    assert.equal(received().length, 3);
     const [character, conversationRecord] = resumed.records;
     const conversation = await library.get(TO, 'conversation', conversationRecord?.targetId ?? '');
     assert.equal((conversation?.content as { character_id: string }).character_id, character?.targetId);
@@ -215,39 +172,18 @@ describe('import engine', () => {
   });
 
   it('finishes a page that updates before deciding the next, which links to what it updated', async () => {
-    const archive = await chatbookOfSamples();
-    const { items } = planImport(archive, OPTIONS);
-    const library = new MemoryLibraryStore();
-    const records = new MemoryImportRecords();
-    const first = {
-      userId: TO,
-      jobId: 'job-4',
-      now: new Date(),
-      library,
-      records,
-      source: { name: 'Samples', exportId: null },
-      firstRun: true,
-    };
-    const range = { start: 0, end: items.length, pageSize: 1 };
-    await importItems(archive, items, range, OPTIONS, first, new ImportIdentities(library, TO, 'job-4'));
+    const { archive, library, run, received } = await engine();
+    await run('job-4', { pageSize: 1, firstRun: true });
     // Overwrite, one item a page: the character page updates, and the conversation must point at that same item.
     const overwrite: ImportOptions = { ...OPTIONS, strategy: 'overwrite' };
-    const again = { ...first, jobId: 'job-5' };
-    const { records: result } = await importItems(
-      archive,
-      items,
-      range,
-      overwrite,
-      again,
-      new ImportIdentities(library, TO, 'job-5'),
-    );
+    const { records: result } = await run('job-5', { pageSize: 1, firstRun: true, options: overwrite });
     assert.deepEqual(
       result.map((record) => record.outcome),
       ['overwritten', 'overwritten', 'overwritten'],
     );
     const conversation = await library.get(TO, 'conversation', result[1]?.targetId ?? '');
     assert.equal((conversation?.content as { character_id: string }).character_id, result[0]?.targetId);
-    assert.equal([...library.items.values()].filter((item) => item.userId === TO).length, 3);
+    assert.equal(received().length, 3);
     await archive.close();
   });
 });
