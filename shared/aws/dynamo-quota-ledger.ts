@@ -74,20 +74,36 @@ export class DynamoQuotaLedger implements QuotaLedger {
     };
   }
 
-  claimSlot(userId: string, slot: string, limit: number): Promise<boolean> {
+  /**
+   * An update of the user's quota item that also files it under the sweep index's users, so the cleanup finds
+   * every user who ever uploaded or ran a job. False when `condition` did not hold.
+   */
+  private updateQuota(
+    userId: string,
+    update: { add?: string; set?: string; condition?: string },
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    const set = [update.set, '#gpk = :users, #gsk = :user'].filter(Boolean).join(', ');
     return this.conditional({
       Key: this.quotaKey(userId),
-      UpdateExpression: 'ADD #slots :slot SET #gpk = :users, #gsk = :user',
-      ConditionExpression: 'attribute_not_exists(#slots) OR size(#slots) < :limit OR contains(#slots, :one)',
-      ExpressionAttributeNames: { '#slots': 'activeJobs', '#gpk': KEY.sweepPartition, '#gsk': KEY.sweepSort },
-      ExpressionAttributeValues: {
-        ':slot': new Set([slot]),
-        ':one': slot,
-        ':limit': limit,
-        ':users': QUOTA_USERS,
-        ':user': userId,
-      },
+      UpdateExpression: `${update.add ? `ADD ${update.add} ` : ''}SET ${set}`,
+      ...(update.condition ? { ConditionExpression: update.condition } : {}),
+      ExpressionAttributeNames: { ...names, '#gpk': KEY.sweepPartition, '#gsk': KEY.sweepSort },
+      ExpressionAttributeValues: { ...values, ':users': QUOTA_USERS, ':user': userId },
     });
+  }
+
+  claimSlot(userId: string, slot: string, limit: number): Promise<boolean> {
+    return this.updateQuota(
+      userId,
+      {
+        add: '#slots :slot',
+        condition: 'attribute_not_exists(#slots) OR size(#slots) < :limit OR contains(#slots, :one)',
+      },
+      { '#slots': 'activeJobs' },
+      { ':slot': new Set([slot]), ':one': slot, ':limit': limit },
+    );
   }
 
   async releaseSlots(userId: string, slots: readonly string[]): Promise<void> {
@@ -126,72 +142,39 @@ export class DynamoQuotaLedger implements QuotaLedger {
   }
 
   async addStorage(userId: string, deltaBytes: number): Promise<void> {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.quotaKey(userId),
-        UpdateExpression: 'ADD #bytes :delta SET #gpk = :users, #gsk = :user',
-        ExpressionAttributeNames: {
-          '#bytes': 'storageBytes',
-          '#gpk': KEY.sweepPartition,
-          '#gsk': KEY.sweepSort,
-        },
-        ExpressionAttributeValues: { ':delta': deltaBytes, ':users': QUOTA_USERS, ':user': userId },
-      }),
+    await this.updateQuota(
+      userId,
+      { add: '#bytes :delta' },
+      { '#bytes': 'storageBytes' },
+      { ':delta': deltaBytes },
     );
   }
 
   setStorage(userId: string, bytes: number, expected: number): Promise<boolean> {
-    return this.conditional({
-      Key: this.quotaKey(userId),
-      UpdateExpression: 'SET #bytes = :bytes, #gpk = :users, #gsk = :user',
-      // A missing counter reads as 0, so it may be set from 0; otherwise only from the value the repair read.
-      ConditionExpression:
-        expected === 0 ? 'attribute_not_exists(#bytes) OR #bytes = :expected' : '#bytes = :expected',
-      ExpressionAttributeNames: {
-        '#bytes': 'storageBytes',
-        '#gpk': KEY.sweepPartition,
-        '#gsk': KEY.sweepSort,
+    return this.updateQuota(
+      userId,
+      {
+        set: '#bytes = :bytes',
+        // A missing counter reads as 0, so it may be set from 0; otherwise only from the value the repair read.
+        condition:
+          expected === 0 ? 'attribute_not_exists(#bytes) OR #bytes = :expected' : '#bytes = :expected',
       },
-      ExpressionAttributeValues: {
-        ':bytes': bytes,
-        ':expected': expected,
-        ':users': QUOTA_USERS,
-        ':user': userId,
-      },
-    });
+      { '#bytes': 'storageBytes' },
+      { ':bytes': bytes, ':expected': expected },
+    );
   }
 
   async setOverrides(userId: string, overrides: QuotaOverrides): Promise<void> {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.quotaKey(userId),
-        UpdateExpression: 'SET #overrides = :overrides, #gpk = :users, #gsk = :user',
-        ExpressionAttributeNames: {
-          '#overrides': 'overrides',
-          '#gpk': KEY.sweepPartition,
-          '#gsk': KEY.sweepSort,
-        },
-        ExpressionAttributeValues: {
-          ':overrides': quotaOverridesSchema.parse(overrides),
-          ':users': QUOTA_USERS,
-          ':user': userId,
-        },
-      }),
+    await this.updateQuota(
+      userId,
+      { set: '#overrides = :overrides' },
+      { '#overrides': 'overrides' },
+      { ':overrides': quotaOverridesSchema.parse(overrides) },
     );
   }
 
   async touch(userId: string): Promise<void> {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.quotaKey(userId),
-        UpdateExpression: 'SET #gpk = :users, #gsk = :user',
-        ExpressionAttributeNames: { '#gpk': KEY.sweepPartition, '#gsk': KEY.sweepSort },
-        ExpressionAttributeValues: { ':users': QUOTA_USERS, ':user': userId },
-      }),
-    );
+    await this.updateQuota(userId, {}, {}, {});
   }
 
   async listUsers(limit: number, cursor?: string): Promise<{ userIds: string[]; cursor?: string }> {

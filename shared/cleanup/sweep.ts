@@ -5,7 +5,7 @@
  * idempotent delete, so two runs at once do each thing once.
  */
 import { TERMINAL_STATUSES, type Clock, type Job, type JobKey, type JobStore } from '../jobs/job';
-import type { QuotaLedger } from '../quotas/quotas';
+import { utcDay, type QuotaLedger } from '../quotas/quotas';
 import type { AuditLog } from '../audit/audit';
 
 /** Jobs that have not reached a terminal state, oldest first, across users (the operator's view). */
@@ -174,7 +174,7 @@ async function repairQuota(
   now: Date,
   missingJobGraceMs: number,
 ): Promise<{ releasedSlots: number; correctedStorage: boolean }> {
-  const day = now.toISOString().slice(0, 10);
+  const day = utcDay(now);
   const state = await deps.ledger.read(userId, day);
   const ended: string[] = [];
   const missing: JobKey[] = [];

@@ -30,6 +30,7 @@ import {
   ImportIdentities,
   importItems,
   planImport,
+  type EntryReader,
   type IdentitySnapshot,
   type ImportOptions,
 } from './import-items';
@@ -68,22 +69,32 @@ async function readPlan(deps: ImportStepDeps, input: StepInput): Promise<StoredP
   return parsed.success ? parsed.data : undefined;
 }
 
+function exportIdOf(archive: Pick<ChatbookArchive, 'manifest'>): string | null {
+  const exportId = archive.manifest.export_id;
+  return typeof exportId === 'string' ? exportId : null;
+}
+
 /**
- * What a batch reads the items from. A chatbook is opened as a plain ZIP, held to the same container rules and
- * CRC-checked as it is read, without its manifest (Validate checked that, on this very object: the ETag is
- * pinned); a converted upload is converted again.
+ * What a batch imports from: the archive and the plan. A chatbook is opened as a plain ZIP, held to the same
+ * container rules and CRC-checked as it is read, without its manifest (Validate checked that, on this very
+ * object: the ETag is pinned); a converted upload is converted again; a job planned before plans were stored
+ * plans again from the manifest.
  */
-async function openBatchArchive(
+async function openBatch(
   deps: ImportStepDeps,
   spec: JobImport,
   plan: StoredPlan | undefined,
-): Promise<Pick<ChatbookArchive, 'readEntry' | 'hasEntry' | 'close'>> {
-  if (plan?.format !== 'chatbook') return openJobArchive(deps, spec, false);
-  const { source } = await deps.objects.open(spec.uploadKey, spec.etag);
-  return openZipArchive(source, {
-    limits: chatbookLimitsFor(spec.tier, spec.maxFileBytes),
-    verifyData: false,
-  });
+): Promise<{ archive: EntryReader & Pick<ChatbookArchive, 'close'>; plan: Omit<StoredPlan, 'format'> }> {
+  if (plan?.format === 'chatbook') {
+    const { source } = await deps.objects.open(spec.uploadKey, spec.etag);
+    const limits = chatbookLimitsFor(spec.tier, spec.maxFileBytes);
+    return { archive: await openZipArchive(source, { limits, verifyData: false }), plan };
+  }
+  const archive = await openJobArchive(deps, spec, false);
+  return {
+    archive,
+    plan: plan ?? { items: planImport(archive, optionsOf(spec)).items, exportId: exportIdOf(archive) },
+  };
 }
 
 export interface ImportStepDeps extends StepDeps {
@@ -158,8 +169,7 @@ export const importSteps = {
     try {
       const { items } = planImport(archive, optionsOf(spec));
       types = new Set(items.map((item) => item.type));
-      const exportId = archive.manifest.export_id;
-      const plan: StoredPlan = { format, exportId: typeof exportId === 'string' ? exportId : null, items };
+      const plan: StoredPlan = { format, exportId: exportIdOf(archive), items };
       await deps.objects.putJson(planKey(input.userId, input.jobId), plan);
     } finally {
       await archive.close();
@@ -183,22 +193,15 @@ export const importSteps = {
     const job = await record(deps, 'import', input, step);
     const key: JobKey = { ...input, kind: 'import' };
     const spec = importOf(job);
-    const plan = await readPlan(deps, input);
-    let archive: Pick<ChatbookArchive, 'readEntry' | 'hasEntry' | 'close'>;
+    let opened: Awaited<ReturnType<typeof openBatch>>;
     try {
-      archive = await openBatchArchive(deps, spec, plan);
+      opened = await openBatch(deps, spec, await readPlan(deps, input));
     } catch (error) {
       if (error instanceof DomainError) return refuse(deps, 'import', input, error);
       throw error;
     }
+    const { archive, plan } = opened;
     try {
-      let items = plan?.items;
-      let exportId = plan?.exportId;
-      if (!items) {
-        const full = archive as ChatbookArchive;
-        items = planImport(full, optionsOf(spec)).items;
-        exportId = typeof full.manifest.export_id === 'string' ? full.manifest.export_id : null;
-      }
       const snapshotKey = identitiesKey(input.userId, input.jobId);
       const identities = ImportIdentities.fromSnapshot(
         (await deps.objects.getJson(snapshotKey)) as IdentitySnapshot,
@@ -208,7 +211,7 @@ export const importSteps = {
       );
       const { records, stopped } = await importItems(
         archive,
-        items,
+        plan.items,
         { start: first, end, pageSize },
         optionsOf(spec),
         {
@@ -217,7 +220,7 @@ export const importSteps = {
           now: deps.clock.now(),
           library: deps.library,
           records: deps.records,
-          source: { name: job.name, exportId: exportId ?? null },
+          source: { name: job.name, exportId: plan.exportId },
           firstRun: job.events.filter((event) => event.step === step).length === 1,
         },
         identities,
