@@ -2,7 +2,6 @@
 // past expires_at and deletes exactly their objects, fails stuck jobs, removes day-old uploads, repairs quota
 // counters, does each thing once when two runs race, and POST /cleanup touches only the caller's data.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { after, before, describe, it } from 'node:test';
 import { DynamoJobStore } from '../../shared/aws/dynamo-job-store';
@@ -10,6 +9,7 @@ import { DynamoQuotaLedger } from '../../shared/aws/dynamo-quota-ledger';
 import type { CleanupResult } from '../../shared/cleanup/sweep';
 import { jobSlot, utcDay } from '../../shared/quotas/quotas';
 import type { Job } from '../../shared/jobs/job';
+import { bareJob } from '../support/jobs';
 import { startTestCloud, type TestCloud } from '../support/local-cloud';
 
 let cloud: TestCloud;
@@ -47,19 +47,11 @@ async function runScheduled(time: Date): Promise<CleanupResult> {
 }
 
 function staleJob(user: string, createdAt: Date): Job {
-  const at = createdAt.toISOString();
-  return {
-    userId: user,
-    jobId: randomUUID(),
-    kind: 'import',
+  return bareJob(user, 'import', {
     status: 'in_progress',
-    name: 'stuck',
-    createdAt: at,
-    updatedAt: at,
+    createdAt: createdAt.toISOString(),
     totalItems: 1,
-    processedItems: 0,
-    events: [{ at, step: 'request', status: 'in_progress' }],
-  };
+  });
 }
 
 before(async () => {

@@ -17,6 +17,7 @@ import {
   type ImportJob,
   type ImportReportItem,
 } from '../../sdk/src';
+import { bareJob } from '../support/jobs';
 import { startTestCloud, type TestCloud } from '../support/local-cloud';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -97,21 +98,9 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** A job with no workflow behind it: it stays where the test puts it. */
+/** A pending job with no workflow behind it: it stays where the test puts it. */
 async function stuckJob(user: string, kind: JobKind): Promise<Job> {
-  const now = new Date().toISOString();
-  const job: Job = {
-    userId: user,
-    jobId: randomUUID(),
-    kind,
-    status: 'pending',
-    name: 'Stuck job',
-    createdAt: now,
-    updatedAt: now,
-    totalItems: 2,
-    processedItems: 0,
-    events: [{ at: now, step: 'request', status: 'pending' }],
-  };
+  const job = bareJob(user, kind, { totalItems: 2 });
   await jobs.create(job);
   return job;
 }

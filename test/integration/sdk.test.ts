@@ -22,6 +22,7 @@ import {
   type ImportJob,
   type ImportReportItem,
 } from '../../sdk/src';
+import { bareJob } from '../support/jobs';
 import { startTestCloud, type TestCloud } from '../support/local-cloud';
 
 const ALICE = 'sdk-alice';
@@ -76,21 +77,9 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** A job with no workflow behind it: it stays where the test puts it. */
+/** A pending job with no workflow behind it: it stays where the test puts it. */
 async function stuckJob(user: string, kind: JobKind): Promise<Job> {
-  const now = new Date().toISOString();
-  const job: Job = {
-    userId: user,
-    jobId: randomUUID(),
-    kind,
-    status: 'pending',
-    name: 'Stuck job',
-    createdAt: now,
-    updatedAt: now,
-    totalItems: 4,
-    processedItems: 0,
-    events: [{ at: now, step: 'request', status: 'pending' }],
-  };
+  const job = bareJob(user, kind, { totalItems: 4 });
   await jobs.create(job);
   return job;
 }
