@@ -342,7 +342,13 @@ export function buildExportArchive(input: BuildArchiveInput): BuiltArchive {
     await report(true);
   }
 
-  const { stream, result } = writeChatbook({ manifest, version: spec.formatVersion, entries: entries() });
+  // The archive's SHA-256 goes on the job, for clients to check their download against.
+  const { stream, result } = writeChatbook({
+    manifest,
+    version: spec.formatVersion,
+    entries: entries(),
+    hashArchive: true,
+  });
   return {
     stream,
     result: result.then((written) => ({ ...written, warnings, processedItems })),

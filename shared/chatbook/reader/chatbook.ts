@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { NotFoundError } from '../../errors';
+import { NotFoundError, asError } from '../../errors';
 import { MANIFEST_PATH, isContentType, itemFilePath } from '../layout';
 import { parseManifest } from '../schema/manifest';
 import type { ChatbookManifest } from '../schema/manifest';
@@ -24,6 +24,8 @@ import { checkedDirectory, entryLocator } from './entry-locator';
 import { DEFAULT_LIMITS, pathProblem } from './rules';
 import type { ChatbookLimits } from './rules';
 import type { RandomAccessSource } from './sources';
+import { ParallelVerifier, worthAWorker } from './parallel-verify';
+import type { VerifiedEntryHandler } from './parallel-verify';
 import { LOCAL_HEADER_LENGTH, METHOD_STORED } from './zip-format';
 import type { ZipEntry } from './zip-format';
 
@@ -41,6 +43,13 @@ export interface OpenChatbookOptions {
    * checked, and every entry read is still CRC-checked.
    */
   verifyData?: boolean;
+  /**
+   * Whether small entries are inflated and checked on a worker thread during validation. Default: when the
+   * archive has enough of them to pay for the thread (thousands of entries or tens of MiB).
+   */
+  inflateWorker?: boolean;
+  /** Compressed bytes handed to that worker before the manifest is parsed, to inflate meanwhile. Default 16 MiB. */
+  workerPrefetchBytes?: number;
 }
 
 export interface ArchiveEntryInfo {
@@ -94,6 +103,7 @@ interface InventoryRecord {
 const DEFAULT_ITEM_CACHE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_READ_AHEAD_BYTES = 4 * 1024 * 1024;
 const MAX_REPORTED_ISSUES = 20;
+const DEFAULT_PREFETCH_BYTES = 16 * 1024 * 1024;
 
 export function resolveLimits(overrides: Partial<ChatbookLimits> | undefined): ChatbookLimits {
   const limits: ChatbookLimits = { ...DEFAULT_LIMITS };
@@ -155,106 +165,40 @@ export async function openChatbook(
       },
     );
   }
-  const parsed = parseManifest(decodeManifest(await inflateEntry(directRead, manifestEntry)));
-  if (!parsed.success) {
-    const issues = parsed.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => issue.slice(0, 300));
-    throw parsed.code === 'unsupported_version'
-      ? reject(
-          'unsupported_version',
-          'The chatbook uses a format version this service cannot read. Export it again as version 1.0.0 or 1.1.0.',
-          { issues },
-        )
-      : reject(
-          'manifest_invalid',
-          `manifest.json is not a valid chatbook manifest (${parsed.issues.length} problem(s); see details). Export the chatbook again.`,
-          { issues },
-        );
-  }
-  const { manifest } = parsed;
-  const warnings = [...parsed.warnings];
+  const manifestBytes = await inflateEntry(directRead, manifestEntry);
 
-  // 3. Every content item's file, and (1.1.0) every inventory record, must name a file that is there.
-  const itemFiles: { ref: ContentItemRef; path: string; entry: ZipEntry }[] = [];
+  // The pass over every entry's data (step 4) starts before the manifest is parsed when a worker takes the
+  // small entries: it inflates them while this thread parses. What it finds is applied, and any failure
+  // thrown, only after the manifest's own checks, so the order of rejections stays that of a serial pass.
+  // Item files kept from validation, by entry index: the bytes are itemSlabs[i][itemAt[i], + size), so that
+  // 100,000 kept files are not 100,000 long-lived Buffer objects; items() makes each view as it hands it out.
+  const itemSlabs: (Buffer | undefined)[] = [];
+  const itemAt = new Float64Array(allEntries.length);
   const isItemFile = new Uint8Array(allEntries.length);
-  manifest.content_items.forEach((ref, itemIndex) => {
-    // parseManifest already warns that items of unknown types are skipped.
-    if (!isContentType(ref.type)) return;
-    const declared = ref.file_path;
-    const path = typeof declared === 'string' ? declared : itemFilePath(ref.type, ref.id);
-    if (pathProblem(path) !== undefined) {
-      throw reject(
-        'unsafe_path',
-        `A content item's file path in manifest.json leaves the archive or is malformed (content item ${itemIndex}). Export the chatbook again.`,
-        { itemIndex },
-      );
-    }
-    const entry = files.get(path);
-    if (!entry) {
-      if (declared == null && isUnbundled(ref)) {
-        warnings.push(`Content item ${itemIndex} is not bundled in the archive; it was skipped.`);
-        return;
-      }
-      throw reject(
-        'missing_item_file',
-        `manifest.json lists a content item whose file is not in the archive (content item ${itemIndex}). Export the chatbook again.`,
-        { itemIndex },
-      );
-    }
-    isItemFile[entry.index] = 1;
-    itemFiles.push({ ref, path, entry });
-  });
-  const expectedDigests = checkInventory(manifest, files);
-
-  // 4. One pass over all data, in file order: local headers, exact layout, sizes, CRC-32 and SHA-256.
-  // Item files inflated here are kept (by entry index) for items(), packed into shared slabs.
-  const itemCache: (Buffer | undefined)[] = [];
-  const reader = new ReadAhead(source, readAheadBytes);
+  let expectedDigests = new Map<string, string>();
   let verifiedFiles = 0;
   let inventoryVerifiedFiles = 0;
   let uncompressedBytes = 0;
-  for (const entry of options.verifyData === false ? [] : inOffsetOrder) {
-    const index = entry.index;
-    let dataStart = dataStarts[index]!;
-    if (dataStart < 0) {
-      // Synchronous fast path while the window holds the bytes: one promise per entry costs more than inflating it.
-      const at = reader.find(entry.localHeaderOffset, LOCAL_HEADER_LENGTH + entry.nameLength);
-      if (at >= 0 && !needsLocalExtra(reader.buffer, at)) {
-        const next = nextInFile[index]!;
-        dataStart = checkLocalHeader(reader.buffer, at, undefined, source.size, entry, nextStart(next), next);
-        dataStarts[index] = dataStart;
-      } else {
-        dataStart = await localHeader(reader.read, entry);
-      }
-    }
-    if (entry.isDirectory) continue;
-    uncompressedBytes += entry.uncompressedSize;
-    if (entry === manifestEntry) {
-      verifiedFiles++;
-      continue;
-    }
-    const expectedDigest = expectedDigests.size === 0 ? undefined : expectedDigests.get(entry.name);
-    const hash: Hash | undefined = expectedDigest === undefined ? undefined : createHash('sha256');
-    if (isSmallEntry(entry, readAheadBytes)) {
-      const keep = isItemFile[index] === 1 && entry.uncompressedSize <= cacheBudget;
-      let input = reader.buffer;
-      let at = reader.find(dataStart, entry.compressedSize);
-      if (at < 0) {
-        input = await reader.read(dataStart, entry.compressedSize);
-        at = 0;
-      }
-      const bytes = verifySmall(entry, input, at, keep);
-      hash?.update(bytes);
-      if (keep) {
-        itemCache[index] = bytes;
-        cacheBudget -= entry.uncompressedSize;
-      }
-    } else {
-      for await (const chunk of entryChunks(reader.read, entry, dataStart, readAheadBytes))
-        hash?.update(chunk);
-    }
-    verifiedFiles++;
-    if (hash && expectedDigest !== undefined) {
-      if (hash.digest('hex') !== expectedDigest) {
+  const verifyData = options.verifyData !== false;
+  const prefetchBytes = options.workerPrefetchBytes ?? DEFAULT_PREFETCH_BYTES;
+  // Each content item with a file, in manifest order (parallel arrays: no object per item).
+  const itemRefs: ContentItemRef[] = [];
+  const itemEntries: ZipEntry[] = [];
+  let parsed: ValidManifest | undefined;
+  const warnings: string[] = [];
+  const verifier =
+    verifyData && usesWorker(options, inOffsetOrder, readAheadBytes) ? new ParallelVerifier() : undefined;
+  try {
+    const reader = new ReadAhead(source, readAheadBytes);
+    let position = 0;
+    // Before the manifest is parsed, the worker keeps (within the cache budget) and hashes (when the text
+    // mentions an inventory at all) every small entry; unneeded results are dropped when applied.
+    let manifestKnown = false;
+    const hashBeforeManifest = manifestBytes.includes('"file_inventory"');
+    /** Entries with an expected digest that were verified without one (kept neither bytes nor digest). */
+    const digestLater: ZipEntry[] = [];
+    const checkDigest = (entry: ZipEntry, digest: string): void => {
+      if (digest !== expectedDigests.get(entry.name)) {
         throw reject(
           'inventory_mismatch',
           `A file's SHA-256 does not match the digest in manifest.json's file_inventory (entry ${entry.index}). The archive was modified after export: export it again.`,
@@ -262,8 +206,171 @@ export async function openChatbook(
         );
       }
       inventoryVerifiedFiles++;
+    };
+    const onVerified: VerifiedEntryHandler = (entry, output, at, digest) => {
+      verifiedFiles++;
+      if (expectedDigests.size > 0 && expectedDigests.has(entry.name)) {
+        if (digest) checkDigest(entry, digest.toString('hex'));
+        else if (output) checkDigest(entry, sha256Hex(output.subarray(at, at + entry.uncompressedSize)));
+        else digestLater.push(entry);
+      }
+      if (!output) return;
+      if (isItemFile[entry.index] === 1) {
+        itemSlabs[entry.index] = output;
+        itemAt[entry.index] = at;
+      } else {
+        cacheBudget += entry.uncompressedSize;
+      }
+    };
+
+    /** Verifies entries in file order from `position`; before the manifest, only small ones, up to a bound. */
+    const verifyEntries = async (): Promise<void> => {
+      let prefetched = 0;
+      for (; position < inOffsetOrder.length; position++) {
+        const entry = inOffsetOrder[position]!;
+        const index = entry.index;
+        const small = isSmallEntry(entry, readAheadBytes);
+        if (!manifestKnown && (!small || prefetched >= prefetchBytes)) return;
+        let dataStart = dataStarts[index]!;
+        if (dataStart < 0) {
+          // Synchronous fast path while the window holds the bytes: one promise per entry costs more than inflating it.
+          const at = reader.find(entry.localHeaderOffset, LOCAL_HEADER_LENGTH + entry.nameLength);
+          if (at >= 0 && !needsLocalExtra(reader.buffer, at)) {
+            const next = nextInFile[index]!;
+            dataStart = checkLocalHeader(
+              reader.buffer,
+              at,
+              undefined,
+              source.size,
+              entry,
+              nextStart(next),
+              next,
+            );
+            dataStarts[index] = dataStart;
+          } else {
+            dataStart = await localHeader(reader.read, entry);
+          }
+        }
+        if (entry.isDirectory) continue;
+        uncompressedBytes += entry.uncompressedSize;
+        if (entry === manifestEntry) {
+          verifiedFiles++;
+          continue;
+        }
+        const expectedDigest = expectedDigests.size === 0 ? undefined : expectedDigests.get(entry.name);
+        if (small) {
+          let input = reader.buffer;
+          let at = reader.find(dataStart, entry.compressedSize);
+          if (at < 0) {
+            // Loads the window from here on; the worker's jobs copy spans of the window rather than each entry.
+            const bytes = await reader.read(dataStart, entry.compressedSize);
+            input = reader.buffer;
+            at = reader.find(dataStart, entry.compressedSize);
+            if (at < 0) {
+              input = bytes;
+              at = 0;
+            }
+          }
+          if (verifier && (!manifestKnown || verifier.takes(entry))) {
+            const keep = (!manifestKnown || isItemFile[index] === 1) && entry.uncompressedSize <= cacheBudget;
+            if (keep) cacheBudget -= entry.uncompressedSize;
+            verifier.add(
+              entry,
+              input,
+              at,
+              keep,
+              manifestKnown ? expectedDigest !== undefined : hashBeforeManifest,
+            );
+            prefetched += entry.compressedSize;
+            if (manifestKnown) verifier.applyAnswered(onVerified);
+            continue;
+          }
+          const keep = isItemFile[index] === 1 && entry.uncompressedSize <= cacheBudget;
+          const bytes = verifySmall(entry, input, at, keep);
+          if (expectedDigest !== undefined) checkDigest(entry, sha256Hex(bytes));
+          if (keep) {
+            itemSlabs[index] = bytes;
+            itemAt[index] = 0;
+            cacheBudget -= entry.uncompressedSize;
+          }
+        } else {
+          const hash: Hash | undefined = expectedDigest === undefined ? undefined : createHash('sha256');
+          for await (const chunk of entryChunks(reader.read, entry, dataStart, readAheadBytes))
+            hash?.update(chunk);
+          if (hash) checkDigest(entry, hash.digest('hex'));
+        }
+        verifiedFiles++;
+      }
+    };
+
+    let prefetchFailure: Error | undefined;
+    if (verifier) {
+      await verifyEntries().catch((error: unknown) => {
+        prefetchFailure = asError(error);
+      });
     }
+
+    parsed = validManifest(manifestBytes);
+    const manifest = parsed.manifest;
+    warnings.push(...parsed.warnings);
+
+    // 3. Every content item's file, and (1.1.0) every inventory record, must name a file that is there.
+    manifest.content_items.forEach((ref, itemIndex) => {
+      // parseManifest already warns that items of unknown types are skipped.
+      if (!isContentType(ref.type)) return;
+      const declared = ref.file_path;
+      const path = typeof declared === 'string' ? declared : itemFilePath(ref.type, ref.id);
+      if (pathProblem(path) !== undefined) {
+        throw reject(
+          'unsafe_path',
+          `A content item's file path in manifest.json leaves the archive or is malformed (content item ${itemIndex}). Export the chatbook again.`,
+          { itemIndex },
+        );
+      }
+      const entry = files.get(path);
+      if (!entry) {
+        if (declared == null && isUnbundled(ref)) {
+          warnings.push(`Content item ${itemIndex} is not bundled in the archive; it was skipped.`);
+          return;
+        }
+        throw reject(
+          'missing_item_file',
+          `manifest.json lists a content item whose file is not in the archive (content item ${itemIndex}). Export the chatbook again.`,
+          { itemIndex },
+        );
+      }
+      isItemFile[entry.index] = 1;
+      itemRefs.push(ref);
+      itemEntries.push(entry);
+    });
+    expectedDigests = checkInventory(manifest, files);
+    manifestKnown = true;
+
+    // 4. One pass over all data, in file order: local headers, exact layout, sizes, CRC-32 and SHA-256.
+    // Item files inflated here are kept (by entry index) for items(), within the cache budget.
+    if (verifyData) {
+      try {
+        if (prefetchFailure !== undefined) throw prefetchFailure;
+        await verifyEntries();
+        if (verifier) await verifier.drain(onVerified);
+      } catch (error) {
+        // A worker job holds entries before the one that failed here: the first failure in file order wins.
+        if (verifier) await verifier.drain(onVerified);
+        throw error;
+      }
+      for (const entry of digestLater) {
+        checkDigest(
+          entry,
+          createHash('sha256')
+            .update(await inflateEntry(directRead, entry))
+            .digest('hex'),
+        );
+      }
+    }
+  } finally {
+    await verifier?.close();
   }
+  const manifest = parsed.manifest;
 
   const entries: ArchiveEntryInfo[] = directory.entries.map((entry) => ({
     index: entry.index,
@@ -300,23 +407,27 @@ export async function openChatbook(
       const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
       const iterator: AsyncIterableIterator<ChatbookItem> = {
         next(): Promise<IteratorResult<ChatbookItem>> {
-          if (position >= itemFiles.length) return Promise.resolve(done);
-          const { ref, path, entry } = itemFiles[position++]!;
-          const cached = itemCache[entry.index];
-          if (cached) {
-            itemCache[entry.index] = undefined;
-            return Promise.resolve({ done: false, value: { ref, path, bytes: cached } });
+          if (position >= itemEntries.length) return Promise.resolve(done);
+          const ref = itemRefs[position]!;
+          const entry = itemEntries[position++]!;
+          const path = entry.name;
+          const slab = itemSlabs[entry.index];
+          if (slab) {
+            itemSlabs[entry.index] = undefined;
+            const at = itemAt[entry.index]!;
+            const bytes = slab.subarray(at, at + entry.uncompressedSize);
+            return Promise.resolve({ done: false, value: { ref, path, bytes } });
           }
           return readEntry(path).then(
             (bytes) => ({ done: false, value: { ref, path, bytes } }),
             (error: unknown) => {
-              position = itemFiles.length;
+              position = itemEntries.length;
               throw error;
             },
           );
         },
         return(): Promise<IteratorResult<ChatbookItem>> {
-          position = itemFiles.length;
+          position = itemEntries.length;
           return Promise.resolve(done);
         },
         [Symbol.asyncIterator]() {
@@ -337,6 +448,46 @@ export async function openChatbook(
     readEntry,
     close: () => source.close(),
   };
+}
+
+function usesWorker(
+  options: OpenChatbookOptions,
+  inOffsetOrder: readonly ZipEntry[],
+  readAheadBytes: number,
+): boolean {
+  if (options.inflateWorker !== undefined) return options.inflateWorker;
+  let count = 0;
+  let bytes = 0;
+  for (const entry of inOffsetOrder) {
+    if (entry.isDirectory || !isSmallEntry(entry, readAheadBytes)) continue;
+    count++;
+    bytes += entry.compressedSize;
+  }
+  return worthAWorker(count, bytes);
+}
+
+type ValidManifest = Extract<ReturnType<typeof parseManifest>, { success: true }>;
+
+/** The parsed and checked manifest, or the rejection that says why it is not one. */
+function validManifest(bytes: Buffer): ValidManifest {
+  const parsed = parseManifest(decodeManifest(bytes));
+  if (parsed.success) return parsed;
+  const issues = parsed.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => issue.slice(0, 300));
+  throw parsed.code === 'unsupported_version'
+    ? reject(
+        'unsupported_version',
+        'The chatbook uses a format version this service cannot read. Export it again as version 1.0.0 or 1.1.0.',
+        { issues },
+      )
+    : reject(
+        'manifest_invalid',
+        `manifest.json is not a valid chatbook manifest (${parsed.issues.length} problem(s); see details). Export the chatbook again.`,
+        { issues },
+      );
+}
+
+function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function isUnbundled(ref: ContentItemRef): boolean {

@@ -174,14 +174,16 @@ export function entryDataError(error: unknown, entry: ZipEntry): unknown {
   if (error instanceof ArchiveRejectedError) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'ERR_BUFFER_TOO_LARGE') return sizeTooLarge(entry);
-  if (typeof code === 'string' && code.startsWith('Z_')) {
-    return reject(
-      'crc_mismatch',
-      `An entry's compressed data is damaged and cannot be inflated (entry ${entry.index}). Re-create the chatbook.`,
-      { entryIndex: entry.index },
-    );
-  }
+  if (typeof code === 'string' && code.startsWith('Z_')) return damagedData(entry);
   return error;
+}
+
+function damagedData(entry: ZipEntry): ArchiveRejectedError {
+  return reject(
+    'crc_mismatch',
+    `An entry's compressed data is damaged and cannot be inflated (entry ${entry.index}). Re-create the chatbook.`,
+    { entryIndex: entry.index },
+  );
 }
 
 function sizeTooLarge(entry: ZipEntry): ArchiveRejectedError {
@@ -192,21 +194,25 @@ function sizeTooLarge(entry: ZipEntry): ArchiveRejectedError {
   );
 }
 
+function sizeMismatch(entry: ZipEntry, length: number): ArchiveRejectedError {
+  return reject(
+    'size_mismatch',
+    `An entry's data has a different length than its header declares (entry ${entry.index}). The archive is damaged: re-create it.`,
+    { entryIndex: entry.index, declaredBytes: entry.uncompressedSize, actualBytes: length },
+  );
+}
+
+function crcMismatch(entry: ZipEntry): ArchiveRejectedError {
+  return reject(
+    'crc_mismatch',
+    `An entry's data does not match its CRC-32 checksum (entry ${entry.index}). The archive is damaged: upload it again or re-create it.`,
+    { entryIndex: entry.index },
+  );
+}
+
 function checkResult(entry: ZipEntry, length: number, crc: number): void {
-  if (length !== entry.uncompressedSize) {
-    throw reject(
-      'size_mismatch',
-      `An entry's data has a different length than its header declares (entry ${entry.index}). The archive is damaged: re-create it.`,
-      { entryIndex: entry.index, declaredBytes: entry.uncompressedSize, actualBytes: length },
-    );
-  }
-  if (crc !== entry.crc32) {
-    throw reject(
-      'crc_mismatch',
-      `An entry's data does not match its CRC-32 checksum (entry ${entry.index}). The archive is damaged: upload it again or re-create it.`,
-      { entryIndex: entry.index },
-    );
-  }
+  if (length !== entry.uncompressedSize) throw sizeMismatch(entry, length);
+  if (crc !== entry.crc32) throw crcMismatch(entry);
 }
 
 /**
@@ -298,6 +304,26 @@ function inflateAt(entry: ZipEntry, input: Buffer, at: number, output: Buffer, o
     return inflated.copy(output, outOffset);
   } catch (error) {
     throw entryDataError(error, entry);
+  }
+}
+
+/** Why an entry's data failed where it was verified off the main thread; mapped to the inline path's rejections. */
+export type DataFailureKind = 'damaged' | 'too_large' | 'size' | 'crc';
+
+/** The rejection the inline path throws for the same failure, so both paths answer alike. */
+export function dataFailure(entry: ZipEntry, kind: DataFailureKind, actualLength: number): unknown {
+  switch (kind) {
+    case 'damaged':
+      return entryDataError(
+        Object.assign(new Error('invalid deflate data'), { code: 'Z_DATA_ERROR' }),
+        entry,
+      );
+    case 'too_large':
+      return sizeTooLarge(entry);
+    case 'size':
+      return sizeMismatch(entry, actualLength);
+    case 'crc':
+      return crcMismatch(entry);
   }
 }
 

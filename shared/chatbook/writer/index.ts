@@ -59,12 +59,19 @@ export interface WriteChatbookOptions {
   entries: AsyncIterable<ChatbookEntry>;
   /** zlib level 0-9 (default 6, as tldw); 0 stores everything. */
   compressionLevel?: number;
+  /**
+   * Whether to compute the whole archive's SHA-256 (default true; exports record it for downloads). On media
+   * it is a second SHA-256 pass over every byte besides the inventory's, so callers without a use for it
+   * turn it off.
+   */
+  hashArchive?: boolean;
 }
 
 export interface WriteChatbookResult {
   manifest: Record<string, unknown>;
   archiveBytes: number;
-  archiveSha256: string;
+  /** Undefined when `hashArchive` is false. */
+  archiveSha256: string | undefined;
   entryCount: number;
   uncompressedBytes: number;
 }
@@ -88,7 +95,11 @@ export function writeChatbook(options: WriteChatbookOptions): {
   stream: Readable;
   result: Promise<WriteChatbookResult>;
 } {
-  const output = new ArchiveOutput({ highWaterMark: OUTPUT_HIGH_WATER_MARK, blockSize: OUTPUT_BLOCK_BYTES });
+  const output = new ArchiveOutput({
+    highWaterMark: OUTPUT_HIGH_WATER_MARK,
+    blockSize: OUTPUT_BLOCK_BYTES,
+    hashArchive: options.hashArchive ?? true,
+  });
   const result = new ChatbookZipWriter(options, output).run().catch((error: unknown) => {
     const failure = asError(error);
     output.fail(failure);

@@ -3,6 +3,7 @@
  * and byte count of everything pushed, and backpressure the producer awaits.
  */
 import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 /** Pieces smaller than this are copied into the current block; larger ones are pushed as they are. */
@@ -10,7 +11,8 @@ const COALESCE_BELOW = 256 * 1024;
 
 export class ArchiveOutput {
   readonly stream: Readable;
-  private readonly hash = createHash('sha256');
+  /** Absent when the caller does not want the archive's SHA-256 (it costs a second pass on media). */
+  private readonly hash: Hash | undefined;
   private readonly blockSize: number;
   private currentBlock: Buffer;
   private blockUsed = 0;
@@ -18,8 +20,9 @@ export class ArchiveOutput {
   private resumeProducer: (() => void) | undefined;
   private failure: Error | undefined;
 
-  constructor(options: { highWaterMark: number; blockSize: number }) {
+  constructor(options: { highWaterMark: number; blockSize: number; hashArchive: boolean }) {
     this.blockSize = options.blockSize;
+    this.hash = options.hashArchive ? createHash('sha256') : undefined;
     this.currentBlock = Buffer.allocUnsafe(this.blockSize);
     this.stream = new Readable({
       highWaterMark: options.highWaterMark,
@@ -84,11 +87,11 @@ export class ArchiveOutput {
     if (this.failure) throw this.failure;
   }
 
-  /** Pushes what is left and ends the stream; returns the archive's size and SHA-256 (hex). */
-  finish(): { bytes: number; sha256: string } {
+  /** Pushes what is left and ends the stream; returns the archive's size and SHA-256 (hex) when hashed. */
+  finish(): { bytes: number; sha256: string | undefined } {
     this.flushBlock();
     this.stream.push(null);
-    return { bytes: this.bytesPushed, sha256: this.hash.digest('hex') };
+    return { bytes: this.bytesPushed, sha256: this.hash?.digest('hex') };
   }
 
   fail(error: Error): void {
@@ -110,7 +113,7 @@ export class ArchiveOutput {
     this.bytesPushed += data.length;
     // Pushed before hashing: the consumer (a disk or network write) starts on it while this thread hashes.
     this.stream.push(data);
-    this.hash.update(data);
+    this.hash?.update(data);
   }
 
   private wake(): void {
