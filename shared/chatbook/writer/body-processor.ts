@@ -136,6 +136,9 @@ const sha256: (data: Buffer) => Buffer =
     ? (data) => oneShotHash('sha256', data, 'buffer')
     : (data) => createHash('sha256').update(data).digest();
 
+/** A worker keeps its deflate scratch buffer up to this size; larger batches (one big body) get their own. */
+const SCRATCH_MAX_BYTES = 4 * 1024 * 1024;
+
 /** Worker source, evaluated as CommonJS so it needs no loader or bundler support. Mirrors the inline path. */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -178,6 +181,7 @@ function deflateInto(level, input, output, at, capacity) {
   return left > 0 ? capacity - left : -1;
 }
 const hashes = new Map();
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
 parentPort.on('message', (message) => {
   if (message.type === 'hash') {
     let state = hashes.get(message.id);
@@ -196,7 +200,14 @@ parentPort.on('message', (message) => {
   const count = offsets.length - 1;
   const crcs = new Int32Array(count), lengths = new Int32Array(count);
   const digests = new Uint8Array(32 * count);
-  const output = Buffer.allocUnsafe(source.length);
+  // Deflated bodies go to a scratch buffer kept across batches, then back into the batch's own buffer (its
+  // bodies are done with), which returns to the main thread: no allocation per batch here, where a worker's
+  // small heap would collect dead ArrayBuffers only rarely.
+  let output = scratch;
+  if (output.length < source.length) {
+    output = Buffer.allocUnsafeSlow(source.length);
+    if (source.length <= ${SCRATCH_MAX_BYTES}) scratch = output;
+  }
   let at = 0;
   for (let i = 0; i < count; i++) {
     const body = source.subarray(offsets[i], offsets[i + 1]);
@@ -208,9 +219,8 @@ parentPort.on('message', (message) => {
       if (written > 0 && written * ${MAX_COMPRESSION_RATIO} >= body.length) { lengths[i] = written; at += written; }
     }
   }
-  const reply = new Uint8Array(at);
-  reply.set(output.subarray(0, at));
-  parentPort.postMessage({ type: 'batch', id, crcs, digests, lengths, output: reply }, [reply.buffer, lengths.buffer, crcs.buffer, digests.buffer]);
+  output.copy(source, 0, 0, at);
+  parentPort.postMessage({ type: 'batch', id, crcs, digests, lengths, output: packed.subarray(0, at) }, [packed.buffer, lengths.buffer, crcs.buffer, digests.buffer]);
 });
 `;
 
@@ -414,7 +424,7 @@ export class BodyProcessor {
     const target = this.leastLoaded();
     const offsets = new Array<number>(jobs.length + 1);
     const deflate = new Array<boolean>(jobs.length);
-    // One copy into a buffer of our own, transferred rather than cloned.
+    // One copy into a buffer of our own, transferred rather than cloned (and back, holding the deflated bodies).
     const packed = new Uint8Array(batch.bytes);
     let at = 0;
     for (let i = 0; i < jobs.length; i++) {
