@@ -320,14 +320,15 @@ export async function openChatbook(
       if (!isContentType(ref.type)) return;
       const declared = ref.file_path;
       const path = typeof declared === 'string' ? declared : itemFilePath(ref.type, ref.id);
-      if (pathProblem(path) !== undefined) {
+      const entry = files.get(path);
+      // A path found in the archive is an entry's name, which passed the same check with the directory.
+      if (!entry && pathProblem(path) !== undefined) {
         throw reject(
           'unsafe_path',
           `A content item's file path in manifest.json leaves the archive or is malformed (content item ${itemIndex}). Export the chatbook again.`,
           { itemIndex },
         );
       }
-      const entry = files.get(path);
       if (!entry) {
         if (declared == null && isUnbundled(ref)) {
           warnings.push(`Content item ${itemIndex} is not bundled in the archive; it was skipped.`);

@@ -97,36 +97,37 @@ function describeLimit(bytes: number): string {
 
 /** Per-entry rules: name, type, encryption, method, sizes and ratio. */
 export function checkEntry(entry: ZipEntry, limits: ChatbookLimits): void {
-  const at = `(entry ${entry.index})`;
-  const details = { entryIndex: entry.index };
+  // Built only for a rejection: this runs for every entry of archives with 100,000 of them.
+  const at = (): string => `(entry ${entry.index})`;
+  const details = (): { entryIndex: number } => ({ entryIndex: entry.index });
   const problem = pathProblem(entry.name);
   if (problem === 'invalid_name') {
     throw reject(
       'invalid_name',
-      `The archive contains an entry whose name is empty, not decodable or contains control characters ${at}. Re-create the chatbook with plain file names.`,
-      details,
+      `The archive contains an entry whose name is empty, not decodable or contains control characters ${at()}. Re-create the chatbook with plain file names.`,
+      details(),
     );
   }
   if (problem === 'unsafe_path') {
     throw reject(
       'unsafe_path',
-      `The archive contains an entry whose path leaves the archive ${at}. Re-create the chatbook without absolute, '..' or backslash paths.`,
-      details,
+      `The archive contains an entry whose path leaves the archive ${at()}. Re-create the chatbook without absolute, '..' or backslash paths.`,
+      details(),
     );
   }
   const fileType = (entry.externalAttributes >>> 16) & S_IFMT;
   if (fileType === S_IFLNK) {
     throw reject(
       'symlink',
-      `The archive contains a symbolic link ${at}. Re-create the chatbook with regular files only.`,
-      details,
+      `The archive contains a symbolic link ${at()}. Re-create the chatbook with regular files only.`,
+      details(),
     );
   }
   if (fileType !== 0 && fileType !== S_IFREG && fileType !== S_IFDIR) {
     throw reject(
       'special_file',
-      `The archive contains a device, pipe or socket entry ${at}. Re-create the chatbook with regular files only.`,
-      details,
+      `The archive contains a device, pipe or socket entry ${at()}. Re-create the chatbook with regular files only.`,
+      details(),
     );
   }
   if (
@@ -135,50 +136,50 @@ export function checkEntry(entry: ZipEntry, limits: ChatbookLimits): void {
   ) {
     throw reject(
       'encrypted',
-      `The archive contains an encrypted entry ${at}. Chatbooks cannot be password protected: export it again without encryption.`,
-      details,
+      `The archive contains an encrypted entry ${at()}. Chatbooks cannot be password protected: export it again without encryption.`,
+      details(),
     );
   }
   if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATE) {
     throw reject(
       'unsupported_compression',
-      `The archive uses an unsupported compression method (${entry.method}) ${at}. Only "stored" and "deflate" are supported: re-create it with a standard ZIP tool.`,
-      { ...details, method: entry.method },
+      `The archive uses an unsupported compression method (${entry.method}) ${at()}. Only "stored" and "deflate" are supported: re-create it with a standard ZIP tool.`,
+      { ...details(), method: entry.method },
     );
   }
   if (entry.diskStart !== 0) {
     throw reject(
       'split_archive',
-      `The archive is split across several files ${at}. Upload a single-file ZIP instead.`,
-      details,
+      `The archive is split across several files ${at()}. Upload a single-file ZIP instead.`,
+      details(),
     );
   }
   if (entry.isDirectory && entry.uncompressedSize !== 0) {
     throw reject(
       'invalid_name',
-      `The archive contains a folder entry that carries data ${at}. Re-create the chatbook.`,
-      details,
+      `The archive contains a folder entry that carries data ${at()}. Re-create the chatbook.`,
+      details(),
     );
   }
   if (entry.method === METHOD_STORED && entry.compressedSize !== entry.uncompressedSize) {
     throw reject(
       'size_mismatch',
-      `An uncompressed entry declares different stored and original sizes ${at}. The archive is damaged: re-create it.`,
-      details,
+      `An uncompressed entry declares different stored and original sizes ${at()}. The archive is damaged: re-create it.`,
+      details(),
     );
   }
   if (entry.uncompressedSize > limits.maxEntryBytes) {
     throw reject(
       'entry_too_large',
-      `An entry is ${formatBytes(entry.uncompressedSize)} uncompressed, over the ${describeLimit(limits.maxEntryBytes)} limit per file ${at}. Split the chatbook or leave out large media.`,
-      { ...details, uncompressedBytes: entry.uncompressedSize, maxEntryBytes: limits.maxEntryBytes },
+      `An entry is ${formatBytes(entry.uncompressedSize)} uncompressed, over the ${describeLimit(limits.maxEntryBytes)} limit per file ${at()}. Split the chatbook or leave out large media.`,
+      { ...details(), uncompressedBytes: entry.uncompressedSize, maxEntryBytes: limits.maxEntryBytes },
     );
   }
   if (exceedsRatio(entry.uncompressedSize, entry.compressedSize, limits.maxCompressionRatio)) {
     throw reject(
       'compression_ratio',
-      `An entry compresses more than ${limits.maxCompressionRatio}:1, which is how zip bombs look ${at}. Re-create the chatbook with normal compression.`,
-      { ...details, maxCompressionRatio: limits.maxCompressionRatio },
+      `An entry compresses more than ${limits.maxCompressionRatio}:1, which is how zip bombs look ${at()}. Re-create the chatbook with normal compression.`,
+      { ...details(), maxCompressionRatio: limits.maxCompressionRatio },
     );
   }
 }
