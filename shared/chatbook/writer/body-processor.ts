@@ -278,7 +278,7 @@ const INLINE_BYTES = 2 * 1024 * 1024;
 const INLINE_JOBS = 500;
 /** Large bodies are hashed off-thread in slices of this size, at most this many bytes in flight. */
 const HASH_SLICE_BYTES = 4 * 1024 * 1024;
-const HASH_MAX_PENDING_BYTES = 32 * 1024 * 1024;
+const HASH_MAX_PENDING_BYTES = 16 * 1024 * 1024;
 /** Worker heaps: bodies live in ArrayBuffers (outside the heap), so the heap itself stays small. */
 const WORKER_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
 
