@@ -373,15 +373,18 @@ export async function openChatbook(
   }
   const manifest = parsed.manifest;
 
-  const entries: ArchiveEntryInfo[] = directory.entries.map((entry) => ({
-    index: entry.index,
-    name: entry.name,
-    isDirectory: entry.isDirectory,
-    method: entry.method === METHOD_STORED ? 'stored' : 'deflate',
-    compressedSize: entry.compressedSize,
-    uncompressedSize: entry.uncompressedSize,
-    crc32: entry.crc32,
-  }));
+  // Listed on first use: most readers never ask, and an archive can hold 100,000 entries.
+  let entries: ArchiveEntryInfo[] | undefined;
+  const listEntries = (): ArchiveEntryInfo[] =>
+    (entries ??= directory.entries.map((entry) => ({
+      index: entry.index,
+      name: entry.name,
+      isDirectory: entry.isDirectory,
+      method: entry.method === METHOD_STORED ? 'stored' : 'deflate',
+      compressedSize: entry.compressedSize,
+      uncompressedSize: entry.uncompressedSize,
+      crc32: entry.crc32,
+    })));
   const fileEntry = (path: string): ZipEntry => {
     const entry = files.get(path);
     if (!entry) throw new NotFoundError('entry_not_found', 'The chatbook has no file at that path.');
@@ -394,7 +397,9 @@ export async function openChatbook(
     version: parsed.version,
     declaredVersion: parsed.declaredVersion,
     warnings,
-    entries,
+    get entries() {
+      return listEntries();
+    },
     integrity: {
       verifiedFiles,
       inventoryVerifiedFiles,

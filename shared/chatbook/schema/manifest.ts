@@ -386,17 +386,19 @@ function keepFeatureTokens(value: unknown, warnings: string[]): unknown {
 
 function contentItemWarnings(items: readonly ContentItemRef[]): string[] {
   const warnings: string[] = [];
-  const seen = new Set<string>();
+  // Ids seen, by type: no key string built per item (manifests hold up to 100,000 of them).
+  const seen = new Map<string, Set<string>>();
   items.forEach((item, index) => {
     if (!isContentType(item.type)) {
       warnings.push(
         `content_items[${index}].type: unknown type ${describeValue(item.type)}; the item will be skipped`,
       );
     }
-    const key = `${item.type}\u0000${item.id}`;
-    if (seen.has(key))
+    let ids = seen.get(item.type);
+    if (!ids) seen.set(item.type, (ids = new Set()));
+    if (ids.has(item.id))
       warnings.push(`content_items[${index}].id: duplicate ${item.type} id ${describeValue(item.id)}`);
-    seen.add(key);
+    ids.add(item.id);
   });
   return warnings;
 }
