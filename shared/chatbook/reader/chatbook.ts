@@ -230,7 +230,9 @@ export async function openChatbook(
         const entry = inOffsetOrder[position]!;
         const index = entry.index;
         const small = isSmallEntry(entry, readAheadBytes);
-        if (!manifestKnown && (!small || prefetched >= prefetchBytes)) return;
+        // Before the manifest is known only small entries go (to the worker); the manifest itself, already
+        // checked, may be large and sit first (tldw writes it first).
+        if (!manifestKnown && entry !== manifestEntry && (!small || prefetched >= prefetchBytes)) return;
         let dataStart = dataStarts[index]!;
         if (dataStart < 0) {
           // Synchronous fast path while the window holds the bytes: one promise per entry costs more than inflating it.
