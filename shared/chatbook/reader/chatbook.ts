@@ -105,6 +105,19 @@ const DEFAULT_READ_AHEAD_BYTES = 4 * 1024 * 1024;
 const MAX_REPORTED_ISSUES = 20;
 const DEFAULT_PREFETCH_BYTES = 16 * 1024 * 1024;
 
+/** What a caller may know of an entry (no offsets or raw fields). */
+export function entryInfo(entry: ZipEntry): ArchiveEntryInfo {
+  return {
+    index: entry.index,
+    name: entry.name,
+    isDirectory: entry.isDirectory,
+    method: entry.method === METHOD_STORED ? 'stored' : 'deflate',
+    compressedSize: entry.compressedSize,
+    uncompressedSize: entry.uncompressedSize,
+    crc32: entry.crc32,
+  };
+}
+
 export function resolveLimits(overrides: Partial<ChatbookLimits> | undefined): ChatbookLimits {
   const limits: ChatbookLimits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(DEFAULT_LIMITS) as (keyof ChatbookLimits)[]) {
@@ -377,16 +390,7 @@ export async function openChatbook(
 
   // Listed on first use: most readers never ask, and an archive can hold 100,000 entries.
   let entries: ArchiveEntryInfo[] | undefined;
-  const listEntries = (): ArchiveEntryInfo[] =>
-    (entries ??= directory.entries.map((entry) => ({
-      index: entry.index,
-      name: entry.name,
-      isDirectory: entry.isDirectory,
-      method: entry.method === METHOD_STORED ? 'stored' : 'deflate',
-      compressedSize: entry.compressedSize,
-      uncompressedSize: entry.uncompressedSize,
-      crc32: entry.crc32,
-    })));
+  const listEntries = (): ArchiveEntryInfo[] => (entries ??= directory.entries.map(entryInfo));
   const fileEntry = (path: string): ZipEntry => {
     const entry = files.get(path);
     if (!entry) throw new NotFoundError('entry_not_found', 'The chatbook has no file at that path.');

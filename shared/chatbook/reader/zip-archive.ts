@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { NotFoundError } from '../../errors';
-import { resolveLimits } from './chatbook';
+import { entryInfo, resolveLimits } from './chatbook';
 import type { ArchiveEntryInfo, ArchiveIntegrity } from './chatbook';
 import { ReadAhead, entryChunks, inflateSmall, isSmallEntry, verifySmall } from './entry-data';
 import type { ReadRange } from './entry-data';
@@ -79,15 +79,6 @@ export async function openZipArchive(
     }
   }
 
-  const info = (entry: ZipEntry): ArchiveEntryInfo => ({
-    index: entry.index,
-    name: entry.name,
-    isDirectory: entry.isDirectory,
-    method: entry.method === METHOD_STORED ? 'stored' : 'deflate',
-    compressedSize: entry.compressedSize,
-    uncompressedSize: entry.uncompressedSize,
-    crc32: entry.crc32,
-  });
   const fileEntry = (path: string): ZipEntry => {
     const entry = files.get(path);
     if (!entry) throw new NotFoundError('entry_not_found', 'The archive has no file at that path.');
@@ -107,7 +98,7 @@ export async function openZipArchive(
   };
 
   return {
-    entries: allEntries.map(info),
+    entries: allEntries.map(entryInfo),
     integrity: {
       verifiedFiles,
       inventoryVerifiedFiles: 0,
@@ -117,7 +108,7 @@ export async function openZipArchive(
     hasEntry: (path) => files.has(path),
     entry(path) {
       const entry = files.get(path);
-      return entry && info(entry);
+      return entry && entryInfo(entry);
     },
     readEntry,
     openEntry(path: string): Readable {
