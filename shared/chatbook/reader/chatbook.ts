@@ -180,9 +180,6 @@ export async function openChatbook(
   }
   const manifestBytes = await inflateEntry(directRead, manifestEntry);
 
-  // The pass over every entry's data (step 4) starts before the manifest is parsed when a worker takes the
-  // small entries: it inflates them while this thread parses. What it finds is applied, and any failure
-  // thrown, only after the manifest's own checks, so the order of rejections stays that of a serial pass.
   // Item files kept from validation, by entry index: the bytes are itemSlabs[i][itemAt[i], + size), so that
   // 100,000 kept files are not 100,000 long-lived Buffer objects; items() makes each view as it hands it out.
   const itemSlabs: (Buffer | undefined)[] = [];
@@ -199,6 +196,9 @@ export async function openChatbook(
   const itemEntries: ZipEntry[] = [];
   let parsed: ValidManifest | undefined;
   const warnings: string[] = [];
+  // The pass over every entry's data (step 4) starts before the manifest is parsed when a worker takes the
+  // small entries: it inflates them while this thread parses. What it finds is applied, and any failure
+  // thrown, only after the manifest's own checks, so the order of rejections stays that of a serial pass.
   const verifier =
     verifyData && usesWorker(options, inOffsetOrder, readAheadBytes) ? new ParallelVerifier() : undefined;
   try {
@@ -375,12 +375,7 @@ export async function openChatbook(
         throw error;
       }
       for (const entry of digestLater) {
-        checkDigest(
-          entry,
-          createHash('sha256')
-            .update(await inflateEntry(directRead, entry))
-            .digest('hex'),
-        );
+        checkDigest(entry, sha256Hex(await inflateEntry(directRead, entry)));
       }
     }
   } finally {

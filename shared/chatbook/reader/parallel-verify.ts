@@ -164,15 +164,16 @@ export type VerifiedEntryHandler = (
 export class ParallelVerifier {
   private readonly worker: Worker;
   private readonly completed = new Int32Array(new SharedArrayBuffer(4));
-  private readonly pending = new Map<number, { resolve: (reply: JobReply) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (reply: JobReply) => void; reject: (error: Error) => void }
+  >();
   /** Posted jobs not yet applied, in file order. */
   private readonly inFlight: Job[] = [];
   private posted = 0;
   private nextId = 0;
   private failure: Error | undefined;
   private firstFailure: Error | undefined;
-  private failedPromise: Promise<void> | undefined;
-  private rejectFailed: ((error: Error) => void) | undefined;
   /** Entries left to verify inline before asking the worker again. */
   private inlineBytesLeft = 0;
   private readonly freeInputs: Uint8Array<ArrayBuffer>[] = [];
@@ -269,9 +270,13 @@ export class ParallelVerifier {
     this.window.copy(input, 0, this.spanStart, this.spanEnd);
     const meta = this.meta.slice(0, count * META_FIELDS);
     const job: Job = { entries: this.entries, reply: undefined, settled: Promise.resolve() };
-    job.settled = new Promise<JobReply>((resolve) => this.pending.set(id, { resolve })).then((reply) => {
-      job.reply = reply;
-    });
+    job.settled = new Promise<JobReply>((resolve, reject) => this.pending.set(id, { resolve, reject })).then(
+      (reply) => {
+        job.reply = reply;
+      },
+    );
+    // A worker failure rejects it; drain() is where that is seen.
+    job.settled.catch(() => undefined);
     const request: JobRequest = { id, input, meta, count, keptBytes: this.keptBytes };
     this.worker.postMessage(request, [input.buffer, meta.buffer]);
     this.posted++;
@@ -293,8 +298,7 @@ export class ParallelVerifier {
     this.flush();
     while (this.inFlight.length > 0) {
       const job = this.inFlight[0]!;
-      if (!job.reply) await Promise.race([job.settled, this.failed()]);
-      if (this.failure) throw this.failure;
+      if (!job.reply) await job.settled;
       this.inFlight.shift();
       this.apply(job, onVerified);
     }
@@ -342,18 +346,10 @@ export class ParallelVerifier {
     return new Uint8Array(new ArrayBuffer(Math.max(length, JOB_INPUT_BYTES)), 0, length);
   }
 
-  private failed(): Promise<void> {
-    this.failedPromise ??= new Promise<void>((_, reject) => {
-      this.rejectFailed = reject;
-      if (this.failure) reject(this.failure);
-    });
-    this.failedPromise.catch(() => undefined);
-    return this.failedPromise;
-  }
-
   private fail(error: Error): void {
     this.failure ??= error;
-    this.rejectFailed?.(error);
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
   }
 }
 
