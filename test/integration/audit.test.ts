@@ -4,13 +4,8 @@
 // no token, URL, signature or content anywhere in the events.
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { EXIT } from '../../cli/exit-codes';
-import { runCli } from '../../cli/program';
 import {
   ChatbooksApiError,
   ChatbooksClient,
@@ -21,6 +16,7 @@ import { encodeAuditCursor, auditSortKey } from '../../shared/audit/audit';
 import { DynamoAuditLog } from '../../shared/aws/dynamo-audit-log';
 import { KEY, userPartition } from '../../shared/aws/table-keys';
 import { auditPageSchema } from '../../shared/http/api-responses';
+import { runCliInProcess } from '../support/cli-run';
 import { startTestCloud, type TestCloud } from '../support/local-cloud';
 
 const ANN = 'audit-ann';
@@ -452,35 +448,15 @@ describe('the audit trail', () => {
   });
 
   it('is what `chatbooks audit` prints', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'chatbooks-audit-'));
-    try {
-      const stdout = new PassThrough();
-      let out = '';
-      stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-      const stderr = new PassThrough();
-      const code = await runCli(
-        ['node', 'chatbooks', '--json', 'audit', '--action', 'export', '--limit', '5'],
-        {
-          stdout,
-          stderr,
-          stdin: Readable.from([]),
-          env: {
-            HOME: home,
-            XDG_CONFIG_HOME: join(home, 'config'),
-            CHATBOOKS_ENDPOINT: cloud.url,
-            CHATBOOKS_TOKEN: cloud.token({ userId: BOB }),
-          },
-          signal: new AbortController().signal,
-        },
-      );
-      assert.equal(code, EXIT.ok);
-      const printed = JSON.parse(out) as AuditPageResponse;
-      assert.deepEqual(
-        printed.events.map((event) => [event.action, event.status, event.request_id]),
-        [['export', 400, flow.bobRequestIds[3]]],
-      );
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    const run = await runCliInProcess(['--json', 'audit', '--action', 'export', '--limit', '5'], {
+      endpoint: cloud.url,
+      token: cloud.token({ userId: BOB }),
+    });
+    assert.equal(run.code, EXIT.ok, run.stderr);
+    const printed = JSON.parse(run.stdout) as AuditPageResponse;
+    assert.deepEqual(
+      printed.events.map((event) => [event.action, event.status, event.request_id]),
+      [['export', 400, flow.bobRequestIds[3]]],
+    );
   });
 });

@@ -3,16 +3,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { auditTable } from '../../../cli/commands/audit';
 import { EXIT } from '../../../cli/exit-codes';
-import { runCli } from '../../../cli/program';
 import type { AuditEventResponse, AuditPageResponse } from '../../../sdk/src';
+import { runCliInProcess, type CliRun } from '../../support/cli-run';
 
 const JOB_ID = '6f1d2c3b-4a59-4e8f-9b7a-0c1d2e3f4a5b';
 
@@ -52,11 +48,9 @@ const PAGES: Record<string, AuditPageResponse> = {
 
 let server: Server;
 let endpoint: string;
-let home: string;
 let requests: { url: URL; authorization: string | undefined }[];
 
 before(async () => {
-  home = mkdtempSync(join(tmpdir(), 'chatbooks-audit-cli-'));
   server = createServer((request: IncomingMessage, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     requests.push({ url, authorization: request.headers.authorization });
@@ -79,33 +73,14 @@ before(async () => {
 after(async () => {
   server.close();
   await once(server, 'close');
-  rmSync(home, { recursive: true, force: true });
 });
 
 beforeEach(() => {
   requests = [];
 });
 
-async function chatbooks(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const code = await runCli(['node', 'chatbooks', ...args], {
-    stdout,
-    stderr,
-    stdin: Readable.from([]),
-    env: {
-      HOME: home,
-      XDG_CONFIG_HOME: join(home, 'config'),
-      CHATBOOKS_ENDPOINT: endpoint,
-      CHATBOOKS_TOKEN: 'token-ann',
-    },
-    signal: new AbortController().signal,
-  });
-  return { code, stdout: out, stderr: err };
+function chatbooks(args: string[]): Promise<CliRun> {
+  return runCliInProcess(args, { endpoint, token: 'token-ann' });
 }
 
 describe('chatbooks audit', () => {
