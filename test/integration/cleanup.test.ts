@@ -56,12 +56,7 @@ function staleJob(user: string, createdAt: Date): Job {
 
 before(async () => {
   cloud = await startTestCloud({ functionEnvironment: { TIER_QUOTAS: '{}' } });
-  s3 = new S3Client({
-    region: cloud.aws.region,
-    credentials: cloud.aws.credentials,
-    endpoint: cloud.aws.s3Endpoint,
-    forcePathStyle: true,
-  });
+  s3 = cloud.s3;
   jobs = new DynamoJobStore(cloud.documents, cloud.resources.jobsTable);
   ledger = new DynamoQuotaLedger(cloud.documents, cloud.resources.jobsTable);
   for (const user of ['cl-ann', 'cl-bob']) {
@@ -73,7 +68,6 @@ before(async () => {
 });
 
 after(async () => {
-  s3.destroy();
   await cloud.dispose();
 });
 

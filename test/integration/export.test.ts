@@ -40,19 +40,13 @@ before(async () => {
   const local = localLibraryStore(endpointsOf(cloud));
   library = local.store;
   closeLibrary = local.close;
-  s3 = new S3Client({
-    region: cloud.aws.region,
-    credentials: cloud.aws.credentials,
-    endpoint: cloud.aws.s3Endpoint,
-    forcePathStyle: true,
-  });
+  s3 = cloud.s3;
   jobs = new DynamoJobStore(cloud.documents, cloud.resources.jobsTable);
   seeded = await seedLibrary(library, ALICE, 'small');
 });
 
 after(async () => {
   closeLibrary();
-  s3.destroy();
   await cloud.dispose();
 });
 

@@ -178,19 +178,13 @@ before(async () => {
   const local = localLibraryStore(endpointsOf(cloud));
   library = local.store;
   closeLibrary = local.close;
-  s3 = new S3Client({
-    region: cloud.aws.region,
-    credentials: cloud.aws.credentials,
-    endpoint: cloud.aws.s3Endpoint,
-    forcePathStyle: true,
-  });
+  s3 = cloud.s3;
   seeded = await seedLibrary(library, ALICE, 'small');
   chatbook = await exportAll(ALICE, 'Alice everything');
 });
 
 after(async () => {
   closeLibrary();
-  s3.destroy();
   await cloud.dispose();
 });
 

@@ -16,15 +16,9 @@ let s3: S3Client;
 
 before(async () => {
   cloud = await startTestCloud();
-  s3 = new S3Client({
-    region: cloud.aws.region,
-    endpoint: cloud.aws.s3Endpoint,
-    forcePathStyle: true,
-    credentials: cloud.aws.credentials,
-  });
+  s3 = cloud.s3;
 });
 after(async () => {
-  s3.destroy();
   await cloud.dispose();
 });
 

@@ -1,7 +1,7 @@
 // Quotas through the local cloud: atomic admission under concurrency, slots given back on every kind of end,
 // daily counts, storage, per-user overrides, and the tier taken from the verified token only.
 import assert from 'node:assert/strict';
-import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { after, before, describe, it } from 'node:test';
 import { DynamoQuotaLedger } from '../../shared/aws/dynamo-quota-ledger';
 import { startTestCloud, type TestCloud } from '../support/local-cloud';
@@ -134,19 +134,12 @@ describe('quotas', () => {
       assert.equal((await quota(user)).usage.active_jobs, 1);
 
       // The import fails when it runs: its upload is gone.
-      const s3 = new S3Client({
-        region: cloud.aws.region,
-        credentials: cloud.aws.credentials,
-        endpoint: cloud.aws.s3Endpoint,
-        forcePathStyle: true,
-      });
-      await s3.send(
+      await cloud.s3.send(
         new DeleteObjectCommand({
           Bucket: cloud.resources.bucket,
           Key: `users/${user}/chatbooks/imports/${uploadId}.chatbook`,
         }),
       );
-      s3.destroy();
       release();
       await cloud.idle();
       assert.equal(await jobStatus(user, 'import', importJob), 'failed');

@@ -68,12 +68,7 @@ before(async () => {
   cloud = await startTestCloud();
   const local = localLibraryStore(endpointsOf(cloud));
   closeLibrary = local.close;
-  s3 = new S3Client({
-    region: cloud.aws.region,
-    credentials: cloud.aws.credentials,
-    endpoint: cloud.aws.s3Endpoint,
-    forcePathStyle: true,
-  });
+  s3 = cloud.s3;
   seeded = await seedLibrary(local.store, ALICE, 'small');
   const exported = (await (
     await post('/api/v1/chatbooks/export', ALICE, {
@@ -87,7 +82,6 @@ before(async () => {
 
 after(async () => {
   closeLibrary();
-  s3.destroy();
   await cloud.dispose();
 });
 

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../
 
 export interface TestCloud extends LocalCloud {
   documents: DynamoDBDocumentClient;
+  s3: S3Client;
   sfn: SFNClient;
   /** fetch against the API with a bearer token for `user` (or none). */
   call(path: string, init?: RequestInit & { user?: string }): Promise<Response>;
@@ -61,6 +63,7 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
       marshallOptions: { removeUndefinedValues: true },
     },
   );
+  const s3 = new S3Client({ ...clientConfig, endpoint: cloud.aws.s3Endpoint, forcePathStyle: true });
   const sfn = new SFNClient({ ...clientConfig, endpoint: cloud.aws.sfnEndpoint });
   const call: TestCloud['call'] = (path, init = {}) => {
     const { user, headers, ...rest } = init;
@@ -96,6 +99,7 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
   return {
     ...cloud,
     documents,
+    s3,
     sfn,
     call,
     post,
@@ -103,6 +107,7 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}): 
     dispose: async () => {
       await cloud.idle();
       documents.destroy();
+      s3.destroy();
       sfn.destroy();
       await cloud.stop();
       rmSync(dataDir, { recursive: true, force: true });
